@@ -1,0 +1,1 @@
+"""Audio side of VoxGate: reading clips, MFCC features, datasets. Never imports Qt."""

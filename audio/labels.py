@@ -1,0 +1,26 @@
+"""Label names shared by datasets, models and the app, and the rule for a valid label."""
+
+from __future__ import annotations
+
+UNKNOWN = "_unknown_"
+SILENCE = "_silence_"
+BACKGROUND_NOISE_FOLDER = "_background_noise_"
+COMMAND_WORDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
+DEFAULT_LABELS = (*COMMAND_WORDS, UNKNOWN, SILENCE)
+
+
+def validate_label(label: str) -> str:
+    """Return `label` stripped, or raise ValueError if it cannot be a folder name of its own.
+
+    Labels become folder names, so a separator or `..` would write somewhere else.
+    """
+    name = label.strip()
+    if not name:
+        raise ValueError("a label cannot be empty")
+    if "/" in name or "\\" in name:
+        raise ValueError(f"label {label!r} contains a path separator; use letters, digits, - or _")
+    if name in (".", "..") or name.startswith("."):
+        raise ValueError(f"label {label!r} cannot start with a dot")
+    if any(ord(char) < 32 for char in name):
+        raise ValueError(f"label {label!r} contains control characters")
+    return name

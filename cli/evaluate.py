@@ -1,0 +1,37 @@
+"""`python main.py eval --model DIR --data DIR [--json]`: accuracy, per class and confusion matrix."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from audio.dataset import SPLITS, load_clips, scan_folder
+from cli.common import add_device_option, add_model_option, load_model_from, run_command
+from model.evaluation import evaluate
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voxgate eval", description=__doc__)
+    add_model_option(parser)
+    parser.add_argument("--data", action="append", required=True, metavar="DIR",
+                        help="folder in Speech Commands layout; folders that are not model labels "
+                             "count as _unknown_ when the model has it")
+    parser.add_argument("--split", choices=("all", *SPLITS), default="all",
+                        help="which clips: all (default), or one split from the folder's lists / speaker hash")
+    parser.add_argument("--json", action="store_true", help="print one JSON line")
+    add_device_option(parser)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    model = load_model_from(args).model
+    clips = [c for root in args.data for c in scan_folder(root, model.labels) if args.split in ("all", c.split)]
+    if not clips:
+        raise ValueError(f"no clips for the model's labels in {', '.join(args.data)} (split: {args.split})")
+    result = evaluate(model, load_clips(clips, model.labels, model.config.features))
+    print(json.dumps(result.to_dict()) if args.json else result.format_text())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_command(run, build_parser(), argv)

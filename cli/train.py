@@ -1,0 +1,76 @@
+"""`python main.py train --data DIR [--data DIR ...] --out DIR`: train a classifier from scratch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import torch
+
+from audio.dataset import discover_labels, load_splits
+from audio.labels import DEFAULT_LABELS
+from cli.common import add_device_option, run_command
+from model.checkpoint import load_checkpoint, save_checkpoint
+from model.classifier import KeywordClassifier
+from model.config import POOLINGS, ModelConfig
+from model.device import resolve_device
+from model.evaluation import evaluate
+from model.training import TrainConfig, train_model
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voxgate train", description=__doc__)
+    parser.add_argument("--data", action="append", required=True, metavar="DIR",
+                        help="folder in Speech Commands layout; repeat to combine folders")
+    parser.add_argument("--out", required=True, metavar="DIR", help="model folder to write (best epoch kept)")
+    parser.add_argument("--labels", default="auto",
+                        help="comma-separated labels, 'default' for the 12-class task, or 'auto' for the "
+                             "data's folder names (default: auto); other folders train _unknown_ if listed")
+    parser.add_argument("--epochs", type=int, default=TrainConfig.epochs)
+    parser.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
+    parser.add_argument("--lr", type=float, default=TrainConfig.learning_rate, help="peak learning rate")
+    parser.add_argument("--seed", type=int, default=TrainConfig.seed)
+    parser.add_argument("--hidden-size", type=int, default=ModelConfig.hidden_size)
+    parser.add_argument("--layers", type=int, default=ModelConfig.num_layers)
+    parser.add_argument("--unidirectional", action="store_true", help="forward direction only")
+    parser.add_argument("--dropout", type=float, default=ModelConfig.dropout)
+    parser.add_argument("--pooling", choices=POOLINGS, default=ModelConfig.pooling)
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_device_option(parser)
+    return parser
+
+
+def parse_labels(text: str, data: list[str]) -> tuple[str, ...]:
+    if text == "auto":
+        return discover_labels(data)
+    if text == "default":
+        return DEFAULT_LABELS
+    return tuple(label.strip() for label in text.split(",") if label.strip())
+
+
+def run(args: argparse.Namespace) -> int:
+    device = resolve_device(args.device)
+    torch.manual_seed(args.seed)
+    config = ModelConfig(labels=parse_labels(args.labels, args.data), hidden_size=args.hidden_size,
+                         num_layers=args.layers, bidirectional=not args.unidirectional, dropout=args.dropout,
+                         pooling=args.pooling)
+    splits = load_splits(args.data, config.labels, config.features, progress=not args.quiet)
+    for split, clips in splits.items():
+        print(f"{split}: {len(clips)} clips {clips.counts()}")
+    train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed)
+    model = KeywordClassifier(config).to(device)
+    summary = {"data": args.data, "device": str(device)}
+    result = train_model(model, splits["train"], splits["validation"], train_config, args.out, summary=summary,
+                         progress=not args.quiet)
+    best = load_checkpoint(args.out, device)
+    metrics = dict(best.metrics)
+    if len(splits["test"]):
+        test = evaluate(best.model, splits["test"])
+        metrics.update(test_accuracy=test.accuracy, test_clips=test.n)
+        save_checkpoint(best.model, args.out, training=best.training, metrics=metrics)
+    print(json.dumps({"out": args.out, "best_epoch": result.best_epoch, **metrics}))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_command(run, build_parser(), argv)

@@ -1,0 +1,1 @@
+"""The recogniser's network: config -> cells -> recurrent stack -> classifier. Never imports Qt."""

@@ -1,0 +1,76 @@
+"""Batched prediction and the accuracy report (overall, per class, confusion matrix)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from audio.dataset import ClipSet
+from model.classifier import KeywordClassifier
+
+
+@torch.no_grad()
+def predict_probabilities(model: KeywordClassifier, waveforms: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Waveforms (clips, samples) -> class probabilities (clips, classes), in eval mode."""
+    was_training = model.training
+    model.eval()
+    parts = [
+        torch.softmax(model(torch.from_numpy(waveforms[start : start + batch_size]).to(model.device)), dim=-1).cpu()
+        for start in range(0, len(waveforms), batch_size)
+    ]
+    model.train(was_training)
+    return torch.cat(parts).numpy() if parts else np.zeros((0, len(model.labels)), np.float32)
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """confusion[true][predicted] counts; per_class maps a label to its accuracy and clip count."""
+
+    labels: list[str]
+    n: int
+    accuracy: float
+    per_class: dict[str, dict[str, float]]
+    confusion: list[list[int]]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def format_text(self) -> str:
+        width = max(len(label) for label in self.labels)
+        lines = [f"accuracy {self.accuracy:.2%} on {self.n} clips", ""]
+        lines += [
+            f"  {label:<{width}}  {stats['accuracy']:7.2%}  of {int(stats['n'])}"
+            for label, stats in self.per_class.items()
+        ]
+        lines += ["", "confusion (rows: true, columns: predicted)", " " * (width + 2) + " ".join(
+            f"{label[:5]:>5}" for label in self.labels)]
+        lines += [f"  {label:<{width}}" + " ".join(f"{count:5d}" for count in row)
+                  for label, row in zip(self.labels, self.confusion)]
+        return "\n".join(lines)
+
+
+def report(targets: np.ndarray, predictions: np.ndarray, labels: tuple[str, ...]) -> EvalReport:
+    """Accuracy figures from true and predicted class indices, both (clips,)."""
+    confusion = np.zeros((len(labels), len(labels)), dtype=np.int64)
+    np.add.at(confusion, (targets, predictions), 1)
+    per_class = {
+        label: {"accuracy": float(confusion[i, i] / row.sum()) if row.sum() else 0.0, "n": int(row.sum())}
+        for i, (label, row) in enumerate(zip(labels, confusion))
+    }
+    n = len(targets)
+    return EvalReport(
+        labels=list(labels),
+        n=n,
+        accuracy=float((targets == predictions).mean()) if n else 0.0,
+        per_class=per_class,
+        confusion=confusion.tolist(),
+    )
+
+
+def evaluate(model: KeywordClassifier, clips: ClipSet, batch_size: int = 256) -> EvalReport:
+    if clips.labels != model.labels:
+        raise ValueError(f"clip labels {clips.labels} differ from the model's {model.labels}")
+    predictions = predict_probabilities(model, clips.waveforms, batch_size).argmax(axis=1)
+    return report(clips.targets, predictions, model.labels)

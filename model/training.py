@@ -1,0 +1,144 @@
+"""The training loop: AdamW with a one-cycle schedule, gradient clipping, validation each
+epoch, the best checkpoint kept. Reproducible for a seed on the same device.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from audio.dataset import ClipSet
+from model.checkpoint import save_checkpoint
+from model.classifier import KeywordClassifier
+from model.evaluation import evaluate
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 30
+    batch_size: int = 64
+    learning_rate: float = 3e-3
+    weight_decay: float = 1e-2
+    clip_grad_norm: float = 1.0  # guards against the exploding-gradient case
+    label_smoothing: float = 0.05
+    balance_classes: bool = True  # weight the loss so every class counts alike
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0:
+            raise ValueError(f"epochs, batch size and learning rate must be positive: {self}")
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    epoch: int
+    epochs: int
+    train_loss: float
+    train_accuracy: float
+    validation_accuracy: float | None
+    seconds: float
+    is_best: bool
+
+
+@dataclass
+class TrainResult:
+    history: list[EpochReport] = field(default_factory=list)
+    best_epoch: int = 0
+    best_accuracy: float | None = None
+    stopped: bool = False
+
+
+def class_weights(targets: np.ndarray, classes: int) -> torch.Tensor:
+    """Inverse-frequency weights (classes,), mean 1 over the classes present."""
+    counts = np.bincount(targets, minlength=classes).astype(np.float64)
+    weights = np.where(counts > 0, counts.sum() / np.maximum(counts, 1) / max((counts > 0).sum(), 1), 0.0)
+    return torch.tensor(weights, dtype=torch.float32)
+
+
+def train_model(
+    model: KeywordClassifier,
+    train: ClipSet,
+    validation: ClipSet | None,
+    config: TrainConfig,
+    out_dir: str | Path | None = None,
+    augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
+    summary: dict | None = None,
+    on_epoch: Callable[[EpochReport], None] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    progress: bool = True,
+) -> TrainResult:
+    """Train `model` in place; save the best epoch (by validation accuracy) to `out_dir`.
+
+    `augment(waveforms, generator)` maps a batch of clean clips to MFCC features; without
+    it the model's own front end is used. `should_stop` is polled every batch; when it
+    returns true the loop ends and what is saved stays as it was.
+    """
+    if len(train) == 0:
+        raise ValueError("no training clips: check the data folders and labels")
+    device = model.device
+    generator = torch.Generator(device=device).manual_seed(config.seed)
+    order_generator = torch.Generator().manual_seed(config.seed)
+    waveforms = torch.from_numpy(train.waveforms)
+    targets = torch.from_numpy(train.targets)
+    steps_per_epoch = -(-len(train) // config.batch_size)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=config.learning_rate, total_steps=config.epochs * steps_per_epoch
+    )
+    weights = class_weights(train.targets, len(model.labels)) if config.balance_classes else None
+    loss_function = nn.CrossEntropyLoss(
+        weight=None if weights is None else weights.to(device), label_smoothing=config.label_smoothing
+    )
+    features = augment or (lambda batch, _generator: model.features(batch))
+    result = TrainResult()
+    best_score = -float("inf")  # validation accuracy, or minus the training loss without validation clips
+    for epoch in range(1, config.epochs + 1):
+        started = time.perf_counter()
+        model.train()
+        order = torch.randperm(len(train), generator=order_generator)
+        total_loss, correct = 0.0, 0
+        batches = tqdm(order.split(config.batch_size), desc=f"epoch {epoch}/{config.epochs}", disable=not progress,
+                       unit="batch", leave=False)
+        for indices in batches:
+            if should_stop():
+                result.stopped = True
+                return result
+            batch, batch_targets = waveforms[indices].to(device), targets[indices].to(device)
+            logits = model.classify(features(batch, generator))
+            loss = loss_function(logits, batch_targets)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad_norm)
+            optimizer.step()
+            schedule.step()
+            total_loss += loss.item() * len(indices)
+            correct += int((logits.argmax(dim=1) == batch_targets).sum())
+            batches.set_postfix(loss=f"{loss.item():.3f}")
+        accuracy = evaluate(model, validation).accuracy if validation is not None and len(validation) else None
+        score = accuracy if accuracy is not None else -total_loss
+        is_best = score > best_score
+        report = EpochReport(epoch, config.epochs, total_loss / len(train), correct / len(train), accuracy,
+                             time.perf_counter() - started, is_best)
+        result.history.append(report)
+        if is_best:
+            best_score, result.best_epoch, result.best_accuracy = score, epoch, accuracy
+            if out_dir is not None:
+                training = {**(summary or {}), "config": asdict(config), "best_epoch": epoch,
+                            "train_clips": len(train), "history": [asdict(r) for r in result.history]}
+                save_checkpoint(model, out_dir, training=training,
+                                metrics={"validation_accuracy": accuracy, "train_accuracy": report.train_accuracy})
+        if progress:
+            shown = "n/a" if accuracy is None else f"{accuracy:.2%}"
+            tqdm.write(f"epoch {epoch}/{config.epochs}  loss {report.train_loss:.4f}  "
+                       f"train {report.train_accuracy:.2%}  validation {shown}  {report.seconds:.1f}s"
+                       + ("  (best, saved)" if is_best and out_dir is not None else ""))
+        if on_epoch is not None:
+            on_epoch(report)
+    return result

@@ -1,0 +1,87 @@
+"""Train -> eval -> predict through the real command line, on tone 'words' made here."""
+
+import json
+
+import numpy as np
+import pytest
+
+from audio.io import write_wav
+from main import main
+from tests.conftest import tone_word
+
+WORDS = {"rise": (120.0, 400.0), "fall": (300.0, -400.0), "flat": (200.0, 0.0)}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """3 words x 24 speakers; a speaker's pitch offset makes voices differ."""
+    root = tmp_path_factory.mktemp("corpus")
+    for word, (pitch, sweep) in WORDS.items():
+        for speaker in range(24):
+            shift = 1.0 + 0.1 * ((speaker % 5) - 2) / 2
+            audio = tone_word(pitch * shift, sweep * shift, seed=speaker * 7 + len(word))
+            write_wav(root / word / f"spk{speaker:02d}_nohash_0.wav", audio)
+    return root
+
+
+@pytest.fixture(scope="module")
+def trained(corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp("model") / "tiny"
+    status = main(["train", "--data", str(corpus), "--out", str(out), "--epochs", "12", "--batch-size", "16",
+                   "--hidden-size", "16", "--layers", "1", "--lr", "0.01", "--seed", "1", "--quiet",
+                   "--device", "cpu"])
+    assert status == 0
+    return out
+
+
+def test_eval_beats_chance(trained, corpus, capsys):
+    capsys.readouterr()
+    assert main(["eval", "--model", str(trained), "--data", str(corpus), "--json", "--device", "cpu"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["n"] == 72 and result["labels"] == ["fall", "flat", "rise"]
+    assert result["accuracy"] > 0.8  # chance is 1/3
+    assert set(result["per_class"]) == set(WORDS)
+    assert np.array(result["confusion"]).sum() == 72
+
+
+def test_eval_text_report(trained, corpus, capsys):
+    capsys.readouterr()
+    assert main(["eval", "--model", str(trained), "--data", str(corpus), "--split", "train"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("accuracy ") and "confusion (rows: true, columns: predicted)" in text
+
+
+def test_predict_top3_and_bad_file(trained, corpus, tmp_path, capsys):
+    good = corpus / "rise" / "spk03_nohash_0.wav"
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"RIFF....")
+    capsys.readouterr()
+    status = main(["predict", "--model", str(trained), str(good), str(bad), "--json"])
+    out, err = capsys.readouterr()
+    assert status == 1 and "broken.wav" in err
+    line = json.loads(out)
+    assert line["file"] == str(good) and len(line["top"]) == 3
+    assert line["top"][0]["label"] == "rise"
+    assert abs(sum(t["probability"] for t in line["top"]) - 1.0) < 1e-4
+
+
+def test_checkpoint_records_training(trained):
+    config = json.loads((trained / "config.json").read_text())
+    assert config["model"]["labels"] == ["fall", "flat", "rise"]
+    assert config["training"]["config"]["seed"] == 1
+    assert 1 <= config["training"]["best_epoch"] <= 12
+    assert "validation_accuracy" in config["metrics"]
+
+
+def test_same_seed_same_model(corpus, trained, tmp_path):
+    again = tmp_path / "again"
+    main(["train", "--data", str(corpus), "--out", str(again), "--epochs", "12", "--batch-size", "16",
+          "--hidden-size", "16", "--layers", "1", "--lr", "0.01", "--seed", "1", "--quiet", "--device", "cpu"])
+    assert (again / "model.safetensors").read_bytes() == (trained / "model.safetensors").read_bytes()
+
+
+def test_user_errors_are_one_line(tmp_path, capsys):
+    assert main(["eval", "--model", str(tmp_path / "none"), "--data", str(tmp_path)]) == 2
+    assert "no such model folder" in capsys.readouterr().err
+    assert main(["train", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "m")]) == 2
+    assert "no such data folder" in capsys.readouterr().err

@@ -1,0 +1,96 @@
+"""The fast path (nn.LSTM) and the trace path (step by step) must agree."""
+
+import numpy as np
+import pytest
+import torch
+
+from audio.labels import DEFAULT_LABELS
+from model.classifier import KeywordClassifier, normalize_utterance
+from model.config import ModelConfig
+
+
+def make_model(**overrides) -> KeywordClassifier:
+    torch.manual_seed(0)
+    config = ModelConfig(**{"hidden_size": 32, "dropout": 0.0, **overrides})
+    return KeywordClassifier(config).eval()
+
+
+@pytest.fixture
+def waves(chirp_word) -> torch.Tensor:
+    noise = np.random.default_rng(3).normal(0, 0.05, 16_000).astype(np.float32)
+    return torch.from_numpy(np.stack([chirp_word, noise]))  # (2, samples)
+
+
+@pytest.mark.parametrize("num_layers", [1, 3])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("pooling", ["attention", "mean"])
+def test_trace_matches_fast_path(waves, num_layers, bidirectional, pooling):
+    model = make_model(num_layers=num_layers, bidirectional=bidirectional, pooling=pooling)
+    with torch.no_grad():
+        logits = model(waves).numpy()
+        fast_h = model.recurrent(normalize_utterance(model.features(waves))).numpy()  # (batch, time, dirs * H)
+    trace = model.trace(waves)
+    directions = 2 if bidirectional else 1
+    assert trace.states.shape == (num_layers, directions, 6, 2, 101, 32)
+    np.testing.assert_allclose(trace.logits, logits, atol=1e-5, rtol=0)
+    traced_h = np.concatenate([trace.state("h", num_layers - 1, d) for d in range(directions)], axis=-1)
+    np.testing.assert_allclose(traced_h, fast_h, atol=1e-5, rtol=0)
+
+
+def test_gates_lie_in_their_ranges(waves):
+    trace = make_model(num_layers=2).trace(waves)
+    for name in ("i", "f", "o"):
+        gate = np.stack([trace.state(name, layer, d) for layer in range(2) for d in range(2)])
+        assert gate.min() > 0.0 and gate.max() < 1.0, name
+    for name in ("g", "h"):
+        assert np.abs(trace.states[:, :, trace.state_names.index(name)]).max() < 1.0
+
+
+def test_cell_update_follows_the_equations(waves):
+    trace = make_model(num_layers=1, bidirectional=False).trace(waves)
+    i, f, g, o, c, h = (trace.state(name) for name in "ifgoch")
+    np.testing.assert_allclose(c[:, 1:], f[:, 1:] * c[:, :-1] + i[:, 1:] * g[:, 1:], atol=1e-6)
+    np.testing.assert_allclose(h, o * np.tanh(c), atol=1e-6)
+
+
+def test_backward_direction_is_time_aligned(waves):
+    """The backward direction's first state in time order is the one that saw the whole clip."""
+    model = make_model(num_layers=1, bidirectional=True)
+    trace = model.trace(waves)
+    i, g = trace.state("i", 0, 1), trace.state("g", 0, 1)
+    c = trace.state("c", 0, 1)
+    # At the last frame the backward cell starts from zero state: c = i * g.
+    np.testing.assert_allclose(c[:, -1], i[:, -1] * g[:, -1], atol=1e-6)
+
+
+def test_default_config_is_the_12_class_bilstm():
+    config = ModelConfig()
+    assert config.labels == DEFAULT_LABELS and len(config.labels) == 12
+    assert (config.num_layers, config.hidden_size, config.bidirectional) == (2, 128, True)
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [({"cell": "transformer"}, "unknown cell"), ({"labels": ("a", "a")}, "distinct"),
+     ({"labels": ("a", "b/c")}, "separator"), ({"dropout": 1.5}, "dropout")],
+)
+def test_bad_config_is_refused(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        ModelConfig(**overrides)
+
+
+def test_config_round_trips_through_a_dict():
+    config = ModelConfig(labels=("a", "b"), num_layers=3, pooling="mean")
+    assert ModelConfig.from_dict(config.to_dict()) == config
+
+
+def test_trace_follows_parameter_updates(waves):
+    """The trace caches NumPy copies of the weights; an optimizer step must invalidate them."""
+    model = make_model(num_layers=1)
+    model.trace(waves)  # fill the cache
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    model(waves).sum().backward()
+    optimizer.step()
+    with torch.no_grad():
+        logits = model(waves).numpy()
+    np.testing.assert_allclose(model.trace(waves).logits, logits, atol=1e-5, rtol=0)
