@@ -55,7 +55,7 @@ class MainWindow(QMainWindow):
     def show_error(self, message: str) -> None:
         self.statusBar().showMessage(message)
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+    def closeEvent(self, event) -> None:
         self.loader_thread.quit()
         self.loader_thread.wait()
         super().closeEvent(event)
