@@ -7,6 +7,7 @@ import json
 
 import torch
 
+from audio.augment import AugmentConfig, Augmenter, load_noise_bank
 from audio.dataset import discover_labels, load_splits
 from audio.labels import DEFAULT_LABELS
 from cli.common import add_device_option, run_command
@@ -35,6 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--unidirectional", action="store_true", help="forward direction only")
     parser.add_argument("--dropout", type=float, default=ModelConfig.dropout)
     parser.add_argument("--pooling", choices=POOLINGS, default=ModelConfig.pooling)
+    parser.add_argument("--noise", action="append", default=[], metavar="DIR",
+                        help="folder of background-noise WAVs mixed into training clips (repeatable; "
+                             "default: synthetic coloured noise)")
+    parser.add_argument("--no-augment", action="store_true", help="train on the clean clips only")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     add_device_option(parser)
     return parser
@@ -59,9 +64,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"{split}: {len(clips)} clips {clips.counts()}")
     train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed)
     model = KeywordClassifier(config).to(device)
-    summary = {"data": args.data, "device": str(device)}
-    result = train_model(model, splits["train"], splits["validation"], train_config, args.out, summary=summary,
-                         progress=not args.quiet)
+    augment_config = AugmentConfig.off() if args.no_augment else AugmentConfig()
+    noise = load_noise_bank(args.noise, config.features.sample_rate)
+    augmenter = Augmenter(augment_config, model.frontend, noise).to(device)
+    summary = {"data": args.data, "noise": args.noise, "device": str(device), "augment": augment_config.to_dict()}
+    result = train_model(model, splits["train"], splits["validation"], train_config, args.out, augment=augmenter,
+                         summary=summary, progress=not args.quiet)
     best = load_checkpoint(args.out, device)
     metrics = dict(best.metrics)
     if len(splits["test"]):

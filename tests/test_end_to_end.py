@@ -71,6 +71,7 @@ def test_checkpoint_records_training(trained):
     assert config["training"]["config"]["seed"] == 1
     assert 1 <= config["training"]["best_epoch"] <= 12
     assert "validation_accuracy" in config["metrics"]
+    assert config["training"]["augment"]["noise_prob"] > 0  # augmentation on by default, and recorded
 
 
 def test_same_seed_same_model(corpus, trained, tmp_path):
