@@ -1,0 +1,139 @@
+"""The speech-synthesis corpus builder: real engines, a tiny real corpus, split by voice."""
+
+import logging
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from audio.config import FeatureConfig
+from audio.synthesis import ENGINE_NAMES, CorpusConfig, available_engines, build_corpus, make_engine
+from audio.synthesis.corpus import plan_corpus
+from audio.synthesis.flite import FliteEngine
+from audio.synthesis.split import TRAIN, assign_splits
+from audio.synthesis.vocabulary import unknown_words
+
+FEATURES = FeatureConfig()
+WORDS = ("yes", "stop")
+FILE_NAME = re.compile(r"^[a-z0-9-]+_nohash_[a-z0-9-]+\.wav$")
+
+
+def speaker_of(relative_path: str) -> str:
+    return Path(relative_path).name.split("_nohash_")[0]
+
+
+@pytest.mark.parametrize("name", ENGINE_NAMES)
+def test_each_engine_speaks_a_word(name):
+    engine = make_engine(name)
+    assert engine.available(), f"{name} is not installed; CI installs every engine"
+    voices = engine.voices()
+    assert voices and len({voice.speaker for voice in voices}) == len(voices)
+    try:
+        voice = engine.vary(voices[0], random.Random(0))
+        audio = engine.speak("yes", voice)
+    finally:
+        engine.close()
+    assert audio.dtype == np.float32 and audio.ndim == 1
+    assert 0.15 * FEATURES.sample_rate < len(audio) < 1.5 * FEATURES.sample_rate  # a word, trimmed
+    assert np.sqrt(np.mean(audio**2)) > 0.01  # not silence
+    spectrum = np.abs(np.fft.rfft(audio))
+    frequencies = np.fft.rfftfreq(len(audio), 1 / FEATURES.sample_rate)
+    speech_band = spectrum[(frequencies > 100) & (frequencies < 4000)].sum()
+    assert speech_band > 0.5 * spectrum.sum()  # energy where speech is, at the rate we claim
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    config = CorpusConfig(
+        out_dir=tmp_path_factory.mktemp("corpus"),
+        words=WORDS,
+        per_word=12,
+        unknown_count=12,
+        silence_count=6,
+        seed=3,
+        workers=2,
+        holdout=0.3,  # hold out more than usual so a tiny corpus still fills both lists
+    )
+    return config, build_corpus(config)
+
+
+def test_corpus_has_speech_commands_layout(corpus):
+    config, summary = corpus
+    out = Path(config.out_dir)
+    assert summary.failed == 0 and summary.created == 12 * 2 + 12 + 6
+    for label, count in [("yes", 12), ("stop", 12), ("_unknown_", 12), ("_silence_", 6)]:
+        files = sorted((out / label).glob("*.wav"))
+        assert len(files) == count
+        for file in files:
+            assert FILE_NAME.match(file.name), file.name
+            info = sf.info(file)
+            assert (info.samplerate, info.channels, info.subtype) == (FEATURES.sample_rate, 1, "PCM_16")
+            assert info.frames == FEATURES.clip_samples
+    assert set(summary.per_engine) == {*ENGINE_NAMES, "noise"}  # every engine spoke
+
+
+def test_lists_hold_only_held_out_speakers(corpus):
+    config, _ = corpus
+    out = Path(config.out_dir)
+    listed = {}
+    for name in ("validation_list.txt", "testing_list.txt"):
+        lines = (out / name).read_text().split()
+        assert lines, f"{name} is empty"
+        assert all((out / line).is_file() for line in lines)
+        listed[name] = {speaker_of(line) for line in lines}
+    training = {speaker_of(str(p)) for p in out.glob("*/*.wav")} - set().union(*listed.values())
+    assert not listed["validation_list.txt"] & listed["testing_list.txt"]
+    jobs, _ = plan_corpus(config)
+    split_of = {speaker_of(job.path): job.split for job in jobs}
+    assert {split_of[s] for s in listed["validation_list.txt"]} == {"validation"}
+    assert {split_of[s] for s in listed["testing_list.txt"]} == {"test"}
+    assert {split_of[s] for s in training} == {TRAIN}
+
+
+def test_unknown_clips_are_other_words(corpus):
+    config, _ = corpus
+    spoken = [p.name.split("_nohash_")[1].split("-")[0] for p in (Path(config.out_dir) / "_unknown_").glob("*.wav")]
+    assert len(set(spoken)) == len(spoken) == 12  # one word per clip
+    assert not set(spoken) & set(WORDS)
+    vocabulary = set(unknown_words(("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")))
+    assert len(vocabulary) > 10_000
+    for near in ("yes", "yeah", "know", "now", "upper", "dawn", "lift", "write", "light", "own", "of", "top", "goes"):
+        assert near not in vocabulary
+
+
+def test_rerun_reuses_existing_files(corpus):
+    config, _ = corpus
+    files = sorted(Path(config.out_dir).glob("*/*.wav"))
+    before = {file: file.stat().st_mtime_ns for file in files}
+    again = build_corpus(config)
+    assert (again.created, again.reused, again.failed) == (0, len(files), 0)
+    assert {file: file.stat().st_mtime_ns for file in files} == before
+
+
+def test_plan_is_deterministic_for_a_seed(corpus):
+    config, _ = corpus
+    assert plan_corpus(config)[0] == plan_corpus(config)[0]
+
+
+def test_split_keeps_each_person_on_one_side():
+    voices = [v for engine in available_engines(ENGINE_NAMES) for v in engine.voices()]
+    splits = assign_splits(voices, seed=0)
+    side_of_group = {}
+    for voice in voices:
+        assert side_of_group.setdefault(voice.group, splits[voice.speaker]) == splits[voice.speaker]
+    assert side_of_group["person-kal"] == splits["flite-kal16"] == splits["festival-kal"]
+    assert splits["piper-joe"] == TRAIN  # the only neural voice always trains
+    assert {"validation", "test"} <= {splits[v.speaker] for v in voices if v.engine == "espeak"}
+
+
+def test_missing_engine_is_skipped_with_a_warning(monkeypatch, caplog, tmp_path):
+    monkeypatch.setattr(FliteEngine, "programs", ("flite-that-is-not-installed",))
+    with caplog.at_level(logging.WARNING):
+        engines = available_engines(["espeak", "flite"])
+    assert [engine.name for engine in engines] == ["espeak"]
+    assert "flite" in caplog.text and "skipping" in caplog.text
+    with pytest.raises(ValueError, match="installed"):
+        build_corpus(CorpusConfig(out_dir=tmp_path, engines=("flite",), per_word=1, unknown_count=0))
