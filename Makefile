@@ -2,7 +2,13 @@
 # Both create or reuse .venv and install what is missing first.
 PYTHON := .venv/bin/python
 
-.PHONY: setup run test lint bench
+.PHONY: setup run test lint bench default-model
+
+# The default model's recipe: a synthetic corpus, plus real background noise for augmentation
+# and _silence_ (../shared/data/background_noise: the six Speech Commands noise files).
+CORPUS ?= corpora/default
+NOISE ?= ../shared/data/background_noise
+EPOCHS ?= 15
 
 setup:
 	@scripts/bootstrap.sh
@@ -20,3 +26,9 @@ lint: setup
 
 bench: setup
 	$(PYTHON) main.py bench
+
+default-model: setup
+	$(PYTHON) main.py synth --out $(CORPUS) --per-word 1500 --unknown 3000 --silence 1500 --noise $(NOISE)
+	$(PYTHON) main.py train --data $(CORPUS) --labels default --noise $(NOISE) --epochs $(EPOCHS) \
+		--seed 0 --out assets/models/default
+	$(PYTHON) main.py eval --data $(CORPUS) --split test

@@ -17,13 +17,15 @@ COMMANDS = {
     "predict": ("cli.predict", "top labels for audio files"),
     "bench": ("cli.bench", "latency of the fast and trace paths, training throughput"),
     "synth": ("cli.synth", "synthesize a training corpus with the installed speech engines"),
+    "listen": ("cli.listen", "print commands heard from the microphone or a sound file"),
+    "stream-eval": ("cli.stream_eval", "accuracy, false accepts and latency on a long synthetic stream"),
 }
 
 
 def usage() -> str:
     lines = ["usage: python main.py [COMMAND] [options]", "", "With no command, opens the desktop app.", "",
              "commands:"]
-    lines += [f"  {name:<8} {summary}" for name, (_, summary) in COMMANDS.items()]
+    lines += [f"  {name:<12} {summary}" for name, (_, summary) in COMMANDS.items()]
     return "\n".join(lines)
 
 

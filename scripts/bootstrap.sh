@@ -9,6 +9,7 @@ debian_packages=(
     libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0  # Qt, also offscreen
     espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts  # speech synthesis
     wamerican                                                # words for the _unknown_ class
+    pulseaudio pulseaudio-utils libasound2-plugins           # the virtual microphone of the tests
 )
 
 missing=()

@@ -2,6 +2,17 @@
 
 import numpy as np
 import pytest
+import torch
+
+from audio.dataset import ClipSet
+from model.checkpoint import save_checkpoint
+from model.classifier import KeywordClassifier
+from model.config import ModelConfig
+from model.training import TrainConfig, train_model
+
+# Three tone "words": (start pitch Hz, sweep Hz over the word).
+TONE_WORDS = {"fall": (300.0, -400.0), "flat": (200.0, 0.0), "rise": (120.0, 400.0)}
+TINY_LABELS = (*TONE_WORDS, "_silence_")
 
 
 def tone_word(pitch_hz: float, sweep_hz: float, seed: int = 0, samples: int = 16_000) -> np.ndarray:
@@ -21,3 +32,31 @@ def tone_word(pitch_hz: float, sweep_hz: float, seed: int = 0, samples: int = 16
 @pytest.fixture
 def chirp_word() -> np.ndarray:
     return tone_word(140.0, 300.0)
+
+
+def tone_clip(word: str, speaker: int) -> np.ndarray:
+    """One of TONE_WORDS said by `speaker`: each speaker shifts the pitch a little."""
+    pitch, sweep = TONE_WORDS[word]
+    shift = 1.0 + 0.05 * ((speaker % 5) - 2)
+    return tone_word(pitch * shift, sweep * shift, seed=speaker * 7 + len(word))
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    """A 1 x 16 BiLSTM trained on tone words and quiet noise (a few seconds), shared by the session."""
+    folder = tmp_path_factory.mktemp("tiny-model")
+    rng = np.random.default_rng(0)
+    waves = [tone_clip(word, speaker) for word in TONE_WORDS for speaker in range(24)]
+    waves += [rng.normal(0, 10 ** rng.uniform(-3, -1.5), 16_000).astype(np.float32) for _ in range(24)]
+    targets = np.repeat(np.arange(len(TINY_LABELS)), 24)
+    clips = ClipSet(np.stack(waves), targets, TINY_LABELS, [""] * len(targets))
+    torch.manual_seed(0)
+    model = KeywordClassifier(ModelConfig(labels=TINY_LABELS, hidden_size=16, num_layers=1))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matrices: one thread is 5x faster than two on a busy 2-core machine
+    try:
+        train_model(model, clips, None, TrainConfig(epochs=12, batch_size=16, learning_rate=0.01, seed=1),
+                    progress=False)
+    finally:
+        torch.set_num_threads(threads)
+    return save_checkpoint(model, folder)

@@ -7,20 +7,16 @@ import pytest
 
 from audio.io import write_wav
 from main import main
-from tests.conftest import tone_word
-
-WORDS = {"rise": (120.0, 400.0), "fall": (300.0, -400.0), "flat": (200.0, 0.0)}
+from tests.conftest import TONE_WORDS, tone_clip
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     """3 words x 24 speakers; a speaker's pitch offset makes voices differ."""
     root = tmp_path_factory.mktemp("corpus")
-    for word, (pitch, sweep) in WORDS.items():
+    for word in TONE_WORDS:
         for speaker in range(24):
-            shift = 1.0 + 0.1 * ((speaker % 5) - 2) / 2
-            audio = tone_word(pitch * shift, sweep * shift, seed=speaker * 7 + len(word))
-            write_wav(root / word / f"spk{speaker:02d}_nohash_0.wav", audio)
+            write_wav(root / word / f"spk{speaker:02d}_nohash_0.wav", tone_clip(word, speaker))
     return root
 
 
@@ -40,7 +36,7 @@ def test_eval_beats_chance(trained, corpus, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["n"] == 72 and result["labels"] == ["fall", "flat", "rise"]
     assert result["accuracy"] > 0.8  # chance is 1/3
-    assert set(result["per_class"]) == set(WORDS)
+    assert set(result["per_class"]) == set(TONE_WORDS)
     assert np.array(result["confusion"]).sum() == 72
 
 
