@@ -93,7 +93,8 @@ def listen(args: argparse.Namespace) -> int:
     else:
         source = MicrophoneCapture(args.input, model.config.features, on_event=on_event)
     fast = math.isinf(args.speed) and args.file
-    worker = LiveRecognizer(Recognizer(model, config), source.ring, on_result,
+    recognizer = Recognizer(model, config)
+    worker = LiveRecognizer(recognizer, source.ring, on_result,
                             on_error=lambda message: (errors.append(message), done.set()),
                             max_lag_seconds=math.inf if fast else 0.5)
     worker.start()
@@ -103,7 +104,8 @@ def listen(args: argparse.Namespace) -> int:
         return 1
     if not args.file:
         print(f"listening to {source.device.name} (Ctrl-C stops)", file=sys.stderr)
-    deadline = time.monotonic() + args.seconds
+    started, cpu_started = time.monotonic(), time.process_time()
+    deadline = started + args.seconds
     try:
         while not done.is_set() and worker.running and time.monotonic() < deadline:
             done.wait(0.1)
@@ -112,9 +114,23 @@ def listen(args: argparse.Namespace) -> int:
     finally:
         source.stop()
         worker.stop()
+    print_summary(time.monotonic() - started, time.process_time() - cpu_started, recognizer, args.json)
     for message in errors:
         print(f"error: {message}", file=sys.stderr)
     return 1 if errors else 0
+
+
+def print_summary(wall: float, cpu: float, recognizer: Recognizer, as_json: bool) -> None:
+    """What listening cost: process CPU time over wall time (all threads: capture, model, printing)."""
+    summary = {"seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
+               "cpu_percent_of_one_core": round(100 * cpu / max(wall, 1e-9), 1),
+               "model_calls": recognizer.model_calls, "gated_windows": recognizer.gated_windows}
+    if as_json:
+        print(json.dumps({"summary": summary}), flush=True)
+    else:
+        print(f"listened {summary['seconds']} s: CPU {summary['cpu_seconds']} s "
+              f"({summary['cpu_percent_of_one_core']}% of one core), {summary['model_calls']} model calls, "
+              f"{summary['gated_windows']} silent windows skipped", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -91,7 +91,10 @@ def test_listen_to_a_file(tmp_path, capsys, tiny_model):
     write_wav(tmp_path / "three.wav", audio)
     assert listen(["--file", str(tmp_path / "three.wav"), "--model", str(tiny_model), "--speed", "inf",
                    "--json", "--device", "cpu"]) == 0
-    detections = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    *detections, summary = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [d["label"] for d in detections] == ["rise", "rise", "flat"]  # the repeated word counts twice
     assert detections[-1]["time"] < len(audio) / 16_000
+    cost = summary["summary"]
+    assert cost["model_calls"] > 0 and cost["gated_windows"] > 0  # the lulls skipped the model
+    assert cost["cpu_seconds"] >= 0 and cost["cpu_percent_of_one_core"] >= 0
     assert listen(["--file", str(tmp_path / "missing.wav"), "--model", str(tiny_model)]) == 2
