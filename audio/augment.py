@@ -91,6 +91,21 @@ class AugmentConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def with_settings(self, settings: list[str]) -> AugmentConfig:
+        """This config with `KEY=VALUE` settings applied, e.g. `noise_prob=0.5`, `snr_db_range=0,20`."""
+        values = self.to_dict()
+        for setting in settings:
+            key, separator, text = setting.partition("=")
+            if not separator or key not in values:
+                raise ValueError(f"augmentation setting {setting!r} is not KEY=VALUE with KEY one of {sorted(values)}")
+            kind = type(values[key])
+            try:
+                parsed = tuple(float(part) for part in text.split(",")) if kind is tuple else kind(text)
+            except ValueError:
+                raise ValueError(f"augmentation setting {setting!r}: {text!r} is not a {kind.__name__}") from None
+            values[key] = parsed
+        return type(self).from_dict(values)
+
     @classmethod
     def from_dict(cls, data: dict) -> AugmentConfig:
         known = {item.name for item in fields(cls)}

@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="folder of background-noise WAVs mixed into training clips (repeatable; "
                              "default: synthetic coloured noise)")
     parser.add_argument("--no-augment", action="store_true", help="train on the clean clips only")
+    parser.add_argument("--augment", action="append", default=[], metavar="KEY=VALUE",
+                        help="change one augmentation setting, e.g. noise_prob=0.5 or snr_db_range=0,20 "
+                             "(repeatable; the settings are listed in audio/augment.py)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     add_device_option(parser)
     return parser
@@ -64,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{split}: {len(clips)} clips {clips.counts()}")
     train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed)
     model = KeywordClassifier(config).to(device)
-    augment_config = AugmentConfig.off() if args.no_augment else AugmentConfig()
+    augment_config = (AugmentConfig.off() if args.no_augment else AugmentConfig()).with_settings(args.augment)
     noise = load_noise_bank(args.noise, config.features.sample_rate)
     augmenter = Augmenter(augment_config, model.frontend, noise).to(device)
     summary = {"data": args.data, "noise": args.noise, "device": str(device), "augment": augment_config.to_dict()}
