@@ -23,8 +23,9 @@ COMMANDS = {
 
 
 def usage() -> str:
-    lines = ["usage: python main.py [COMMAND] [options]", "", "With no command, opens the desktop app.", "",
-             "commands:"]
+    lines = ["usage: python main.py [COMMAND] [options]", "",
+             "With no command (or `app`), opens the desktop app: `python main.py app --help` lists its",
+             "options, e.g. --file WAV for demo mode, --model DIR, --input NAME.", "", "commands:"]
     lines += [f"  {name:<12} {summary}" for name, (_, summary) in COMMANDS.items()]
     return "\n".join(lines)
 
@@ -34,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in ("-h", "--help"):
         print(usage())
         return 0
-    if argv and argv[0] in COMMANDS:
+    if argv and argv[0] == "app":
+        argv = argv[1:]
+    elif argv and argv[0] in COMMANDS:
         module = importlib.import_module(COMMANDS[argv[0]][0])  # imported on demand: each pulls its own deps
         return module.main(argv[1:])
     if argv and not argv[0].startswith("-"):

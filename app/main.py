@@ -1,21 +1,74 @@
-"""Starting the desktop app: `python main.py [--model DIR]`."""
+"""Starting the desktop app: `python main.py [--model DIR] [--input NAME | --file WAV] [--screenshot PNG]`."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import math
 import sys
+from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from app.engine import SourceChoice
 from app.main_window import MainWindow
 from model.checkpoint import DEFAULT_MODEL_DIR
+from model.device import DEVICE_CHOICES
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voxgate", description="VoxGate desktop app: live commands and LSTM gates")
+    parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR), help="model folder (default: the shipped model)")
+    parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto",
+                        help="where the model runs; auto picks CUDA, then MPS, then CPU (default: auto)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--input", metavar="NAME", help="input device by name (default: the system's default)")
+    source.add_argument("--file", metavar="WAV", help="demo mode: play this sound file as the microphone, looping")
+    parser.add_argument("--speed", type=float, default=1.0, help="with --file: playback speed (default: 1, real time)")
+    parser.add_argument("--no-loop", action="store_true", help="with --file: stop at the end of the file")
+    parser.add_argument("--screenshot", metavar="PNG",
+                        help="save a picture of the window (the gate panel holding the newest detection), then quit")
+    parser.add_argument("--quit-after", metavar="SECONDS", type=float,
+                        help="quit after this long (with --screenshot: take it then; default 8 s)")
+    return parser
 
 
 def run_app(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="voxgate", description="VoxGate desktop app")
-    parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR), help="model folder (default: the shipped model)")
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
+    if args.file and not Path(args.file).is_file():
+        print(f"error: no such sound file {args.file!r}", file=sys.stderr)
+        return 2
+    if not args.speed > 0:
+        print(f"error: --speed must be positive, got {args.speed}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    window = MainWindow(args.model)
+    choice = SourceChoice(file=args.file, device=args.input, speed=args.speed,
+                          loop=bool(args.file) and not args.no_loop and not math.isinf(args.speed))
+    window = MainWindow(args.model, choice, device=args.device)
     window.show()
+    quit_after = args.quit_after if args.quit_after is not None else (8.0 if args.screenshot else None)
+    if quit_after is not None:
+        QTimer.singleShot(round(quit_after * 1000), lambda: finish(app, window, args.screenshot))
     return app.exec()
+
+
+def finish(app: QApplication, window: MainWindow, screenshot: str | None) -> None:
+    """Save the window (when asked), then close it and leave the event loop.
+
+    The picture shows the gate panel holding the newest detection, as if it had been clicked in
+    the history, so it has a command's window in it; without any detection it shows the live one.
+    """
+    if screenshot:
+        window.hold_newest_detection()
+        Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
+        if window.grab().save(screenshot):
+            print(f"saved {screenshot}", file=sys.stderr)
+        else:
+            print(f"error: could not write {screenshot}", file=sys.stderr)
+            window.close()
+            app.exit(1)
+            return
+    window.close()
+    app.exit(0)

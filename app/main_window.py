@@ -1,61 +1,171 @@
-"""The main window: the model in use, a way to open another, and a status bar for errors."""
+"""The main window: toolbar, live view, predictions, history and the gate panel, wired to the engine.
+
+The window computes nothing: the engine (its own QThread) loads models and opens sources, the
+recogniser's thread prepares each Frame, and the window hands frames to its widgets. Results
+arrive by signal; `frame_ready` is coalesced, so a busy screen drops frames, never detections.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QThread, Signal
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QToolBar, QVBoxLayout, QWidget
+import time
+from collections import deque
+from typing import Any
 
-from app.model_loader import ModelLoader
+from PySide6.QtCore import Qt, QThread, Signal
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+
+from app.control_bar import ControlBar
+from app.engine import RecognitionEngine, SourceChoice
+from app.frames import Frame
+from app.gate_panel import GatePanel
+from app.history_list import HistoryList
+from app.live_panel import LivePanel
+from app.predictions_panel import PredictionsPanel
+
+FILE_KEY, DEVICE_KEY = "file:", "device:"  # picker keys: a prefix and a path or a device name
 
 
 class MainWindow(QMainWindow):
-    load_requested = Signal(str)
+    """`source`: what to listen to once the model is loaded (default: the default microphone);
+    `sd`: the sounddevice module (tests pass a fake); `autostart`: listen as soon as a model loads."""
 
-    def __init__(self, model_path: str) -> None:
+    load_requested = Signal(str)
+    start_requested = Signal(object)
+    stop_requested = Signal()
+    devices_requested = Signal()
+
+    def __init__(self, model_path: str, source: SourceChoice | None = None, *, sd: Any = None,
+                 autostart: bool = True, device: str = "auto") -> None:
         super().__init__()
         self.setWindowTitle("VoxGate")
-        self.resize(900, 560)
-        self.model_label = QLabel("Loading model…")
-        self.labels_label = QLabel()
-        self.labels_label.setWordWrap(True)
-        body = QWidget()
-        layout = QVBoxLayout(body)
-        layout.addWidget(self.model_label)
-        layout.addWidget(self.labels_label)
-        layout.addStretch(1)
-        self.setCentralWidget(body)
-        toolbar = QToolBar("Model")
-        open_action = QAction("Open model…", self)
-        open_action.triggered.connect(self.choose_model)
-        toolbar.addAction(open_action)
-        self.addToolBar(toolbar)
+        self.resize(1600, 1000)
+        self.choice = source or SourceChoice()
+        self.autostart = autostart
+        self.listening = False
+        self.update_seconds: deque[float] = deque(maxlen=5000)  # GUI-thread time per frame shown
+        self._build()
 
-        self.loader_thread = QThread(self)
-        self.loader = ModelLoader()
-        self.loader.moveToThread(self.loader_thread)
-        self.load_requested.connect(self.loader.load)
-        self.loader.loaded.connect(self.show_model)
-        self.loader.error.connect(self.show_error)
-        self.loader_thread.start()
+        self.engine = RecognitionEngine(sd=sd, device=device)
+        self.engine_thread = QThread(self)
+        self.engine.moveToThread(self.engine_thread)
+        self.load_requested.connect(self.engine.load_model)
+        self.start_requested.connect(self.engine.start)
+        self.stop_requested.connect(self.engine.stop)
+        self.devices_requested.connect(self.engine.list_devices)
+        self.engine.model_loaded.connect(self.show_model)
+        self.engine.devices_listed.connect(self.show_devices)
+        queued = Qt.ConnectionType.QueuedConnection  # emitted from the recogniser's thread
+        self.engine.frame_ready.connect(self.show_latest_frame, queued)
+        self.engine.detection.connect(self.show_detection, queued)
+        self.engine.listening.connect(self._set_listening)
+        self.engine.status.connect(self.statusBar().showMessage)
+        self.engine.error.connect(self.show_error)
+        self.engine_thread.start()
+        self.show_devices([])
+        self.devices_requested.emit()
         self.load_requested.emit(model_path)
 
-    def choose_model(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a model folder")
-        if folder:
-            self.statusBar().showMessage(f"Loading {folder}…")
-            self.load_requested.emit(folder)
+    def _build(self) -> None:
+        self.controls = ControlBar(self)
+        self.addToolBar(self.controls)
+        self.live_panel = LivePanel()
+        self.predictions = PredictionsPanel()
+        self.history = HistoryList()
+        self.gate_panel = GatePanel()
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.setContentsMargins(4, 4, 4, 4)
+        for title, widget, stretch in (("Live audio", self.live_panel, 3), ("Predictions", self.predictions, 3),
+                                       ("Detections (click one to inspect it)", self.history, 1)):
+            column.addWidget(QLabel(f"<b>{title}</b>"))
+            column.addWidget(widget, stretch)
+        right = QWidget()
+        gates = QVBoxLayout(right)
+        gates.setContentsMargins(4, 4, 4, 4)
+        gates.addWidget(QLabel("<b>Inside the LSTM</b>: every gate of one layer and direction over the window"))
+        gates.addWidget(self.gate_panel, 1)
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setSizes([560, 1040])
+        self.setCentralWidget(splitter)
+        self.state_label = QLabel("Stopped")
+        self.statusBar().addPermanentWidget(self.state_label)
+        self.controls.source_chosen.connect(self.choose_source)
+        self.controls.start_clicked.connect(lambda: self.start_requested.emit(self.choice))
+        self.controls.stop_clicked.connect(self.stop_requested.emit)
+        self.controls.model_chosen.connect(self.open_model)
+        self.history.chosen.connect(self.gate_panel.hold)
+
+    @property
+    def model_label(self) -> QLabel:
+        return self.controls.model_label
+
+    @property
+    def labels_label(self) -> QLabel:
+        return self.controls.labels_label
+
+    def open_model(self, folder: str) -> None:
+        self.statusBar().showMessage(f"Loading {folder}…")
+        self.load_requested.emit(folder)
+
+    def choose_source(self, key: str) -> None:
+        if key.startswith(FILE_KEY):
+            self.choice = SourceChoice(file=key[len(FILE_KEY) :], speed=self.choice.speed, loop=self.choice.loop)
+        else:
+            self.choice = SourceChoice(device=key[len(DEVICE_KEY) :] or None)
+        if self.listening:
+            self.start_requested.emit(self.choice)
+
+    def show_devices(self, names: list[str]) -> None:
+        entries = [(f"{self.choice.title}", FILE_KEY + self.choice.file)] if self.choice.file else []
+        entries += [("System default input", DEVICE_KEY)] if names or not self.choice.file else []
+        entries += [(name, DEVICE_KEY + name) for name in names]
+        current = FILE_KEY + self.choice.file if self.choice.file else DEVICE_KEY + (self.choice.device or "")
+        self.controls.set_sources(entries, current)
 
     def show_model(self, info: dict) -> None:
         shape = f"{info['layers']} × {info['hidden']} {'bi' if info['bidirectional'] else 'uni'}directional"
-        self.model_label.setText(f"Model: {info['name']} — {info['cell'].upper()} {shape}, on {info['device']}")
-        self.labels_label.setText("Labels: " + ", ".join(info["labels"]))
+        self.controls.set_model(f"Model: {info['name']} — {info['cell'].upper()} {shape}, on {info['device']}",
+                                "Labels: " + ", ".join(info["labels"]))
+        self.predictions.set_labels(tuple(info["labels"]), info["threshold"])
         self.statusBar().showMessage(f"Model loaded from {info['path']}")
+        if self.autostart and not self.listening:
+            self.autostart = False
+            self.start_requested.emit(self.choice)
 
     def show_error(self, message: str) -> None:
         self.statusBar().showMessage(message)
 
+    def show_latest_frame(self) -> None:
+        frame: Frame | None = self.engine.take_frame()
+        if frame is None:
+            return
+        started = time.perf_counter()
+        self.live_panel.show_frame(frame)
+        self.predictions.show_frame(frame)
+        self.gate_panel.show_live(frame)
+        self.update_seconds.append(time.perf_counter() - started)
+
+    def show_detection(self, frame: Frame) -> None:
+        self.predictions.show_detection(frame.detection)
+        self.history.add(frame)
+
+    def hold_newest_detection(self) -> bool:
+        """Show the newest detection in the gate panel, as a click on it would; False if none yet."""
+        if not self.history.count():
+            return False
+        self.history.setCurrentRow(0)
+        self.gate_panel.hold(self.history.frame_at(0))
+        return True
+
+    def _set_listening(self, listening: bool) -> None:
+        self.listening = listening
+        self.controls.set_listening(listening)
+        self.state_label.setText(f"Listening to {self.choice.title}" if listening else "Stopped")
+
     def closeEvent(self, event) -> None:
-        self.loader_thread.quit()
-        self.loader_thread.wait()
+        self.engine_thread.quit()
+        self.engine_thread.wait()
+        self.engine.stop()  # the engine's thread has ended: stopping here races with nothing
         super().closeEvent(event)

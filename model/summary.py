@@ -1,19 +1,12 @@
-"""A model folder described in plain values, for the app (which never handles tensors)."""
+"""A loaded model described in plain values, for the app (which never handles tensors)."""
 
 from __future__ import annotations
 
-import os
-
-from model.checkpoint import load_checkpoint
-from model.device import resolve_device
+from model.checkpoint import Checkpoint
 
 
-def describe_model(folder: str | os.PathLike, device: str = "auto") -> dict:
-    """Load a model folder and return {name, path, labels, device, cell, layers, hidden, metrics}.
-
-    Raises CheckpointError (a ValueError) naming the bad file.
-    """
-    checkpoint = load_checkpoint(folder, resolve_device(device))
+def describe_checkpoint(checkpoint: Checkpoint) -> dict:
+    """{name, path, labels, device, cell, layers, hidden, bidirectional, metrics} of a loaded model."""
     config = checkpoint.model.config
     return {
         "name": checkpoint.name,

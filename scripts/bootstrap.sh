@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 debian_packages=(
     libportaudio2                                            # sounddevice's PortAudio
     libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0  # Qt, also offscreen
+    libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 \
+    libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1        # Qt's X11 window plugin
+    xvfb xauth                                               # a virtual screen for screenshots
     espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts  # speech synthesis
     wamerican                                                # words for the _unknown_ class
     pulseaudio pulseaudio-utils libasound2-plugins           # the virtual microphone of the tests

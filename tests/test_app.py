@@ -1,12 +1,48 @@
-"""The window opens, shows the model it loaded in a worker, and reports a bad folder."""
+"""The window opens, shows the model it loaded in a worker, and reports a bad folder or a missing input."""
 
+import statistics
+from types import SimpleNamespace
+
+import numpy as np
 import pytest
 import torch
+from PySide6.QtCore import QPointF
 
+from app.engine import SourceChoice
+from app.main import run_app
 from app.main_window import MainWindow
-from model.checkpoint import save_checkpoint
+from audio.io import write_wav
+from model.checkpoint import load_checkpoint, save_checkpoint
 from model.classifier import KeywordClassifier
 from model.config import ModelConfig
+from tests.conftest import tone_clip
+
+FAST = float("inf")  # play files as fast as the recogniser keeps up
+
+
+def no_sound_devices():
+    """A sounddevice stand-in for a machine without any audio input."""
+    return SimpleNamespace(query_hostapis=lambda: [{"name": "ALSA"}], query_devices=lambda: [],
+                           default=SimpleNamespace(device=(-1, -1)))
+
+
+@pytest.fixture(scope="module")
+def demo_wav(tmp_path_factory):
+    """Two tone words the tiny model knows, with lulls: 4 s of 16 kHz audio."""
+    rng = np.random.default_rng(3)
+    lull = np.zeros(16_000)
+    audio = np.concatenate([lull[:8000], tone_clip("rise", 40), lull, tone_clip("flat", 41), lull[:8000]])
+    path = tmp_path_factory.mktemp("demo") / "demo.wav"
+    write_wav(path, audio + rng.normal(0, 0.002, len(audio)))
+    return path
+
+
+@pytest.fixture(scope="module")
+def deep_model(tmp_path_factory):
+    """An untrained 2-layer BiLSTM, 2 x 128 like the default model: layers and directions to switch."""
+    torch.manual_seed(1)
+    model = KeywordClassifier(ModelConfig(labels=("yes", "no", "_silence_"), hidden_size=128, num_layers=2))
+    return save_checkpoint(model, tmp_path_factory.mktemp("deep") / "deep")
 
 
 @pytest.fixture
@@ -17,8 +53,9 @@ def open_window(qtbot):
     """
     windows = []
 
-    def open_(model_path: str) -> MainWindow:
-        window = MainWindow(model_path)
+    def open_(model_path: str, source=None, **options) -> MainWindow:
+        options.setdefault("sd", no_sound_devices())
+        window = MainWindow(str(model_path), source, device="cpu", **options)
         qtbot.addWidget(window)
         windows.append(window)
         return window
@@ -31,17 +68,103 @@ def open_window(qtbot):
 def test_window_shows_the_loaded_model(qtbot, tmp_path, open_window):
     torch.manual_seed(0)
     folder = save_checkpoint(KeywordClassifier(ModelConfig(labels=("yes", "no"), hidden_size=8)), tmp_path / "mine")
-    window = open_window(str(folder))
+    window = open_window(folder, autostart=False)
     qtbot.waitUntil(lambda: "mine" in window.model_label.text(), timeout=10_000)
     assert "LSTM 2 × 8 bidirectional, on CPU" in window.model_label.text()
     assert window.labels_label.text() == "Labels: yes, no"
+    assert window.predictions.plot.getAxis("left")._tickLevels[0] == [(1, "yes"), (0, "no")]
 
 
 def test_bad_model_folder_is_reported_and_the_app_goes_on(qtbot, tmp_path, open_window):
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "config.json").write_text("{")
-    window = open_window(str(tmp_path / "broken"))
+    window = open_window(tmp_path / "broken")
     qtbot.waitUntil(lambda: "Could not load" in window.statusBar().currentMessage(), timeout=10_000)
     assert "config.json: not valid JSON" in window.statusBar().currentMessage()
     window.load_requested.emit(str(tmp_path / "missing"))
     qtbot.waitUntil(lambda: "no such model folder" in window.statusBar().currentMessage(), timeout=10_000)
+    window.start_requested.emit(window.choice)  # listening without a model is refused, not a crash
+    qtbot.waitUntil(lambda: "No model loaded" in window.statusBar().currentMessage(), timeout=10_000)
+
+
+def test_missing_input_device_is_reported_and_a_file_still_plays(qtbot, tmp_path, open_window, tiny_model, demo_wav):
+    window = open_window(tiny_model, SourceChoice(device="USB Headset"))
+    qtbot.waitUntil(lambda: "cannot open input 'USB Headset'" in window.statusBar().currentMessage(), timeout=10_000)
+    assert "no audio input devices found" in window.statusBar().currentMessage()
+    assert not window.listening and window.controls.start_action.isEnabled()
+    window.choice = SourceChoice(file=str(demo_wav), speed=float("inf"))
+    window.controls.start_action.trigger()
+    qtbot.waitUntil(lambda: window.engine.frames_built > 0, timeout=10_000)
+    qtbot.waitUntil(lambda: "played to the end" in window.statusBar().currentMessage(), timeout=20_000)
+
+
+def test_a_command_from_the_file_shows_in_predictions_history_and_heatmaps(qtbot, open_window, tiny_model, demo_wav):
+    window = open_window(tiny_model, SourceChoice(file=str(demo_wav), speed=FAST))
+    qtbot.waitUntil(lambda: window.history.count() == 2, timeout=20_000)
+    assert window.predictions.command_label.text() == "FLAT"  # the newest, shown large for a while
+    assert [window.history.item(row).text().split()[2] for row in range(2)] == ["flat", "rise"]  # newest first
+    rise = window.history.frame_at(1)
+    assert rise.detection.label == "rise" and rise.detection.confidence >= 0.6
+    assert 1.0 < rise.detection.time < 2.5  # the word is at 0.5-1.5 s; detection is on the smoothed score
+    assert window.predictions.bars.opts["width"].shape == (4,)
+
+    window.history.itemClicked.emit(window.history.item(1))  # clicking an entry holds its window
+    panel = window.gate_panel
+    assert panel.frozen and panel.frame is rise
+    trace = load_checkpoint(tiny_model).model.trace(torch.from_numpy(rise.gates.window[None]))
+    for index, name in enumerate(trace.state_names):  # the trace of exactly that window, recomputed here
+        shown = panel.heatmaps.images[name].image
+        assert shown.shape == (101, 16)
+        np.testing.assert_allclose(shown, trace.states[0, 0, index, 0], atol=1e-5)
+    np.testing.assert_allclose(panel.heatmaps.images["mfcc"].image, trace.features[0, :, 1:], atol=1e-4)
+
+
+def test_layer_direction_order_and_freeze_change_the_heatmaps(qtbot, open_window, deep_model, demo_wav):
+    window = open_window(deep_model, SourceChoice(file=str(demo_wav), speed=8, loop=True))
+    panel = window.gate_panel
+    qtbot.waitUntil(lambda: panel.frame is not None, timeout=20_000)
+    panel.freeze_button.click()
+    built = window.engine.frames_built
+    held = panel.frame
+    states = held.gates.states  # (layers, directions, 6, time, hidden)
+    forget = panel.heatmaps.images["f"]
+    np.testing.assert_array_equal(forget.image, states[0, 0, 1])
+    panel.direction_box.setCurrentIndex(1)
+    np.testing.assert_array_equal(forget.image, states[0, 1, 1])
+    panel.layer_box.setCurrentIndex(1)
+    np.testing.assert_array_equal(forget.image, states[1, 1, 1])
+    assert not np.allclose(states[1, 1, 1], states[0, 1, 1])
+    np.testing.assert_array_equal(panel.heatmaps.images["h"].image, states[1, 1, 5])
+    window.show()
+    qtbot.waitExposed(window)
+    point = panel.heatmaps.plots["g"].vb.mapViewToScene(QPointF(0.5, 7.5))  # frame 50, row 7
+    panel.heatmaps._hover(point)
+    assert panel.hover_label.text() == f"cell candidate g · unit 7 · t = 0.50 s · {states[1, 1, 2, 50, 7]:+.3f}"
+    panel.order_box.setCurrentIndex(panel.order_box.findData("f"))  # units by mean forget gate
+    assert np.all(np.diff(forget.image.mean(axis=0)) >= -1e-6)
+    assert set(panel.heatmaps._units) == set(range(128))
+    qtbot.waitUntil(lambda: window.engine.frames_built > built + 30, timeout=20_000)  # the file loops
+    assert panel.frame is held  # frozen: live frames do not replace it
+    panel.freeze_button.click()
+    assert not panel.frozen and panel.frame.time > held.time
+
+
+def test_gui_time_per_frame_update_fits_the_hop(qtbot, open_window, deep_model, demo_wav):
+    """Median GUI-thread time to show one frame of a 2 x 128 BiLSTM, against the 100 ms hop.
+
+    The file plays at 4x: 40 frames a second, four times the live rate."""
+    window = open_window(deep_model, SourceChoice(file=str(demo_wav), speed=4))
+    qtbot.waitUntil(lambda: "played to the end" in window.statusBar().currentMessage(), timeout=30_000)
+    times = list(window.update_seconds)
+    assert len(times) >= 20
+    median = statistics.median(times)
+    print(f"GUI time per frame update: median {median * 1e3:.1f} ms over {len(times)} updates")
+    assert median < 0.05  # half the hop: the GUI thread stays free for input and painting
+
+
+def test_screenshot_option_renders_the_window_and_quits(qtbot, tmp_path, tiny_model, demo_wav):
+    shot = tmp_path / "shot.png"
+    code = run_app(["--model", str(tiny_model), "--device", "cpu", "--file", str(demo_wav), "--speed", "4",
+                    "--screenshot", str(shot), "--quit-after", "2.5"])
+    assert code == 0 and shot.stat().st_size > 10_000
+    assert run_app(["--file", str(tmp_path / "missing.wav")]) == 2

@@ -1,0 +1,127 @@
+"""The gate panel: pick a layer, a direction and a unit order; the heatmaps and the saturation
+plot show the live window, or hold one (the freeze button, or a detection picked in the history)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+
+from app.frames import Frame
+from app.gate_heatmaps import TITLES, GateHeatmaps
+from app.saturation_plot import SaturationPlot
+
+DIRECTIONS = ("forward", "backward")
+FREEZE_TEXT = {False: "❚❚ Freeze", True: "▶ Back to live"}
+
+
+class GatePanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.layer_box = QComboBox()
+        self.direction_box = QComboBox()
+        self.order_box = QComboBox()
+        self.order_box.addItem("units in order", None)
+        for name, title in TITLES.items():
+            if name != "mfcc":
+                self.order_box.addItem(f"units by mean {title}", name)
+        self.freeze_button = QPushButton(FREEZE_TEXT[False])
+        self.freeze_button.setMinimumWidth(120)
+        self.freeze_button.setCheckable(True)
+        self.freeze_button.setToolTip("Hold this window to inspect it; press again to follow the live audio")
+        self.window_label = QLabel("No window yet: speak, or play a file")
+        self.hover_label = QLabel("Hover over a heatmap to read a value")
+        self.hover_label.setMinimumWidth(360)
+        controls = QHBoxLayout()
+        for text, widget in (("Layer", self.layer_box), ("Direction", self.direction_box), ("", self.order_box)):
+            if text:
+                controls.addWidget(QLabel(text))
+            controls.addWidget(widget)
+        controls.addWidget(self.freeze_button)
+        controls.addWidget(self.window_label, 1)
+        self.heatmaps = GateHeatmaps()
+        self.saturation = SaturationPlot()
+        splitter = QSplitter()
+        splitter.addWidget(self.heatmaps)
+        splitter.addWidget(self.saturation)
+        splitter.setStretchFactor(0, 4)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([800, 230])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(controls)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.hover_label)
+        self.frame: Frame | None = None  # the frame on screen
+        self._live: Frame | None = None  # the newest live frame with gates
+        for box in (self.layer_box, self.direction_box, self.order_box):
+            box.currentIndexChanged.connect(self._redraw)
+        self.freeze_button.toggled.connect(self._frozen)
+        self.heatmaps.hovered.connect(self.hover_label.setText)
+
+    @property
+    def frozen(self) -> bool:
+        return self.freeze_button.isChecked()
+
+    def show_live(self, frame: Frame) -> None:
+        """A new hop: shown unless the panel is frozen; silent hops (no gates) keep the last window."""
+        if frame.gates is None:
+            return
+        self._live = frame
+        if not self.frozen:
+            self._show(frame)
+
+    def hold(self, frame: Frame) -> None:
+        """Show `frame` (a detection from the history) and freeze on it."""
+        if frame.gates is None:
+            self.window_label.setText(f"{frame.time:.2f} s: silent window, the model did not run")
+            return
+        self.freeze_button.setChecked(True)
+        self._show(frame)
+
+    def _frozen(self, frozen: bool) -> None:
+        self.freeze_button.setText(FREEZE_TEXT[frozen])
+        if not frozen and self._live is not None:
+            self._show(self._live)
+        elif self.frame is not None:
+            self._describe(self.frame)
+
+    def _show(self, frame: Frame) -> None:
+        self.frame = frame
+        gates = frame.gates
+        self._fill(self.layer_box, [f"{layer + 1}" for layer in range(gates.layers)])
+        self._fill(self.direction_box, list(DIRECTIONS[: gates.directions]))
+        self._redraw()
+        self._describe(frame)
+
+    def _describe(self, frame: Frame) -> None:
+        found = frame.detection
+        heard = f" — “{found.label}” {found.confidence:.0%}" if found else ""
+        state = "held" if self.frozen else "live"
+        self.window_label.setText(f"{state}: window ending at {frame.time:.2f} s{heard}")
+
+    def _fill(self, box: QComboBox, entries: list[str]) -> None:
+        """Replace the entries when the model's shape changed, keeping the selection if it still fits."""
+        if [box.itemText(i) for i in range(box.count())] == entries:
+            return
+        box.blockSignals(True)
+        keep = box.currentIndex()
+        box.clear()
+        box.addItems(entries)
+        box.setCurrentIndex(keep if 0 <= keep < len(entries) else 0)
+        box.blockSignals(False)
+
+    def _redraw(self) -> None:
+        if self.frame is None:
+            return
+        gates = self.frame.gates
+        layer, direction = max(0, self.layer_box.currentIndex()), max(0, self.direction_box.currentIndex())
+        states = gates.states[layer, direction]  # (states, time, hidden)
+        key = self.order_box.currentData()  # a state name, or None for unit order
+        if key is None or key not in gates.state_names:
+            units = np.arange(states.shape[-1])
+            images = dict(zip(gates.state_names, states))
+        else:
+            units = gates.orders[layer, direction, gates.state_names.index(key)]  # (hidden,)
+            images = {name: state[:, units] for name, state in zip(gates.state_names, states)}
+        self.heatmaps.show_window(gates.mfcc, images, units, gates.window_seconds)
+        self.saturation.show_fractions(gates.saturation[:, direction])
