@@ -71,13 +71,26 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_option(parser)
     parser.add_argument("--runs", type=int, default=100, help="timed runs per figure, at least 50 (default: 100)")
     parser.add_argument("--train-clips", type=int, default=512, help="clips per timed training epoch")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (default: 1, as the live recogniser runs)")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
+    threads = torch.get_num_threads()
+    try:
+        return measure(args)
+    finally:
+        torch.set_num_threads(threads)  # main() may run inside another program (the tests)
+
+
+def measure(args: argparse.Namespace) -> int:
     if args.runs < 50:
         raise ValueError(f"--runs must be at least 50 for a stable median, got {args.runs}")
+    if args.threads < 1:
+        raise ValueError(f"--threads must be at least 1, got {args.threads}")
+    torch.set_num_threads(args.threads)
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
     results = []
     for device in devices:
