@@ -128,6 +128,7 @@ def test_listen_detects_words_from_the_virtual_microphone(pulse, tmp_path, tiny_
     finally:
         child.kill()
     assert child.returncode == 0 and "stopped" in err and "Traceback" not in err, err
-    detections = [json.loads(line) for line in out.splitlines()]
+    *detections, summary = [json.loads(line) for line in out.splitlines()]
     assert [d["label"] for d in detections] == ["rise", "fall"], (out, err)
+    assert summary["summary"]["model_calls"] > 0
     assert detections[0]["time"] < detections[1]["time"] and min(d["confidence"] for d in detections) > 0.6
