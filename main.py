@@ -19,6 +19,7 @@ COMMANDS = {
     "synth": ("cli.synth", "synthesize a training corpus with the installed speech engines"),
     "listen": ("cli.listen", "print commands heard from the microphone or a sound file"),
     "stream-eval": ("cli.stream_eval", "accuracy, false accepts and latency on a long synthetic stream"),
+    "finetune": ("cli.finetune", "adapt a model to recorded takes, with new words; before/after accuracy"),
 }
 
 

@@ -146,6 +146,40 @@ class RecognitionEngine(QObject):
             worker.stop()
             self.listening.emit(False)
 
+    def ring_position(self) -> int | None:
+        """The absolute sample position of the live input's ring (any thread); None when not listening.
+
+        The recorder reads takes from this ring, the one the recogniser reads.
+        """
+        source = self.source
+        return None if source is None else source.ring.total
+
+    def read_ring(self, start: int, stop: int) -> np.ndarray:
+        """Samples [start, stop) of the live ring (n,) float32, clipped to what it still holds (any thread)."""
+        source = self.source
+        if source is None:
+            raise ValueError("not listening: press Listen first, takes are recorded from the live input")
+        ring = source.ring
+        stop = min(stop, ring.total)
+        start = max(start, ring.total - ring.capacity, 0)
+        return ring.read(start, stop) if stop > start else np.zeros(0, np.float32)
+
+    @property
+    def input_title(self) -> str:
+        return self.choice.title if self.choice is not None else ""
+
+    @Slot(object, int)
+    def play(self, audio: np.ndarray, sample_rate: int) -> None:
+        """Play a clip on the default output (the recorder's playback); failures are reported, not raised."""
+        try:
+            sd = self.sd
+            if sd is None:
+                import sounddevice as sd  # late: PortAudio may be missing; the app still runs
+            sd.play(np.asarray(audio, np.float32), sample_rate)
+        except Exception as error:
+            log.warning("playback failed: %s", error)
+            self.error.emit(f"Cannot play the take: {error}")
+
     def take_frame(self) -> Frame | None:
         """The newest frame, for the window (any thread); None when there is nothing new."""
         with self._lock:

@@ -9,17 +9,23 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QPainter, QPixmap
+from PySide6.QtWidgets import QApplication, QDialog
 
 from app.engine import SourceChoice
 from app.main_window import MainWindow
+from audio.user_dirs import DATA_DIR_VARIABLE, models_dir
 from model.checkpoint import DEFAULT_MODEL_DIR
 from model.device import DEVICE_CHOICES
+from model.versions import VersionStore
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voxgate", description="VoxGate desktop app: live commands and LSTM gates")
-    parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR), help="model folder (default: the shipped model)")
+    parser.add_argument("--model", help="model folder (default: the version chosen in the app, else the shipped model)")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help=f"user data folder for takes and model versions (default: ${DATA_DIR_VARIABLE} or "
+                             "the platform's user data folder)")
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto",
                         help="where the model runs; auto picks CUDA, then MPS, then CPU (default: auto)")
     source = parser.add_mutually_exclusive_group()
@@ -46,12 +52,32 @@ def run_app(argv: list[str]) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     choice = SourceChoice(file=args.file, device=args.input, speed=args.speed,
                           loop=bool(args.file) and not args.no_loop and not math.isinf(args.speed))
-    window = MainWindow(args.model, choice, device=args.device)
+    window = MainWindow(args.model or current_model(args.data_dir), choice, device=args.device, data_dir=args.data_dir)
     window.show()
     quit_after = args.quit_after if args.quit_after is not None else (8.0 if args.screenshot else None)
     if quit_after is not None:
         QTimer.singleShot(round(quit_after * 1000), lambda: finish(app, window, args.screenshot))
     return app.exec()
+
+
+def current_model(data_dir: str | None) -> str:
+    """The model version chosen in the app (Versions…), else the shipped model."""
+    try:
+        return str(VersionStore(models_dir(data_dir)).current_path(DEFAULT_MODEL_DIR))
+    except (ValueError, OSError) as error:
+        logging.warning("model versions unreadable, using the shipped model: %s", error)
+        return str(DEFAULT_MODEL_DIR)
+
+
+def grab_with_dialogs(window: MainWindow) -> QPixmap:
+    """The window's picture with its open dialogs painted where they are on screen."""
+    picture = window.grab()
+    painter = QPainter(picture)
+    for dialog in window.findChildren(QDialog):
+        if dialog.isVisible():
+            painter.drawPixmap(window.mapFromGlobal(dialog.frameGeometry().topLeft()), dialog.grab())
+    painter.end()
+    return picture
 
 
 def finish(app: QApplication, window: MainWindow, screenshot: str | None) -> None:
@@ -63,7 +89,7 @@ def finish(app: QApplication, window: MainWindow, screenshot: str | None) -> Non
     if screenshot:
         window.hold_newest_detection()
         Path(screenshot).parent.mkdir(parents=True, exist_ok=True)
-        if window.grab().save(screenshot):
+        if grab_with_dialogs(window).save(screenshot):
             print(f"saved {screenshot}", file=sys.stderr)
         else:
             print(f"error: could not write {screenshot}", file=sys.stderr)

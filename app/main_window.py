@@ -12,40 +12,53 @@ from collections import deque
 from typing import Any
 
 from PySide6.QtCore import Qt, QThread, Signal
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from app.control_bar import ControlBar
 from app.engine import RecognitionEngine, SourceChoice
+from app.finetune_dialog import FinetuneDialog
 from app.frames import Frame
 from app.gate_panel import GatePanel
 from app.history_list import HistoryList
 from app.live_panel import LivePanel
 from app.predictions_panel import PredictionsPanel
+from app.recorder_panel import RecorderPanel
+from app.versions_dialog import VersionsDialog
+from audio import user_dirs
+from audio.takes import TakeStore
+from audio.user_dirs import models_dir, starter_dir, takes_dir
+from model.adapt import AdaptRequest
+from model.checkpoint import DEFAULT_MODEL_DIR
 
 FILE_KEY, DEVICE_KEY = "file:", "device:"  # picker keys: a prefix and a path or a device name
 
 
 class MainWindow(QMainWindow):
     """`source`: what to listen to once the model is loaded (default: the default microphone);
-    `sd`: the sounddevice module (tests pass a fake); `autostart`: listen as soon as a model loads."""
+    `sd`: the sounddevice module (tests pass a fake); `autostart`: listen as soon as a model loads;
+    `data_dir`: the user data folder for takes and model versions (default: see audio.user_dirs)."""
 
     load_requested = Signal(str)
     start_requested = Signal(object)
     stop_requested = Signal()
     devices_requested = Signal()
+    play_requested = Signal(object, int)
 
     def __init__(self, model_path: str, source: SourceChoice | None = None, *, sd: Any = None,
-                 autostart: bool = True, device: str = "auto") -> None:
+                 autostart: bool = True, device: str = "auto", data_dir: str | None = None) -> None:
         super().__init__()
         self.setWindowTitle("VoxGate")
         self.resize(1600, 1000)
         self.choice = source or SourceChoice()
         self.autostart = autostart
         self.listening = False
+        self.device = device
+        self.data_dir = user_dirs.data_dir(data_dir)
+        self.model_info: dict = {}
         self.update_seconds: deque[float] = deque(maxlen=5000)  # GUI-thread time per frame shown
+        self.engine = RecognitionEngine(sd=sd, device=device)
         self._build()
 
-        self.engine = RecognitionEngine(sd=sd, device=device)
         self.engine_thread = QThread(self)
         self.engine.moveToThread(self.engine_thread)
         self.load_requested.connect(self.engine.load_model)
@@ -60,6 +73,7 @@ class MainWindow(QMainWindow):
         self.engine.listening.connect(self._set_listening)
         self.engine.status.connect(self.statusBar().showMessage)
         self.engine.error.connect(self.show_error)
+        self.play_requested.connect(self.engine.play)
         self.engine_thread.start()
         self.show_devices([])
         self.devices_requested.emit()
@@ -79,11 +93,19 @@ class MainWindow(QMainWindow):
                                        ("Detections (click one to inspect it)", self.history, 1)):
             column.addWidget(QLabel(f"<b>{title}</b>"))
             column.addWidget(widget, stretch)
-        right = QWidget()
-        gates = QVBoxLayout(right)
+        inside = QWidget()
+        gates = QVBoxLayout(inside)
         gates.setContentsMargins(4, 4, 4, 4)
         gates.addWidget(QLabel("<b>Inside the LSTM</b>: every gate of one layer and direction over the window"))
         gates.addWidget(self.gate_panel, 1)
+        self.recorder = RecorderPanel(TakeStore(takes_dir(self.data_dir)), self.engine, starter_dir(self.data_dir))
+        self.recorder.play_requested.connect(self.play_requested.emit)
+        self.recorder.finetune_clicked.connect(self.open_finetune)
+        self.recorder.versions_clicked.connect(self.open_versions)
+        right = QTabWidget()
+        right.addTab(inside, "Inside the LSTM")
+        right.addTab(self.recorder, "Record && fine-tune")
+        self.tabs = right
         splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(right)
@@ -129,6 +151,8 @@ class MainWindow(QMainWindow):
         self.controls.set_model(f"Model: {info['name']} — {info['cell'].upper()} {shape}, on {info['device']}",
                                 "Labels: " + ", ".join(info["labels"]))
         self.predictions.set_labels(tuple(info["labels"]), info["threshold"])
+        self.model_info = info
+        self.recorder.set_model_labels(tuple(info["labels"]))
         self.statusBar().showMessage(f"Model loaded from {info['path']}")
         if self.autostart and not self.listening:
             self.autostart = False
@@ -164,7 +188,38 @@ class MainWindow(QMainWindow):
         self.controls.set_listening(listening)
         self.state_label.setText(f"Listening to {self.choice.title}" if listening else "Stopped")
 
+    def open_finetune(self) -> FinetuneDialog | None:
+        """The fine-tune dialog, starting from the model in use."""
+        if not self.model_info:
+            self.show_error("No model loaded: open a model folder first")
+            return None
+        counts = self.recorder.store.counts()
+        summary = "Your takes: " + (", ".join(f"{label} {n}" for label, n in counts.items()) or "none yet")
+        starter = starter_dir(self.data_dir)
+        request = AdaptRequest(base=self.model_info["path"], data=(takes_dir(self.data_dir),),
+                               extra=(starter,) if starter.is_dir() else (), cache_dir=self.data_dir / "cache",
+                               device=self.device)
+        for old in self.findChildren(FinetuneDialog):  # one at a time: an old one stops and goes
+            old.close()
+            old.deleteLater()
+        dialog = FinetuneDialog(request, models_dir(self.data_dir), self.model_info["name"], summary, self)
+        dialog.model_chosen.connect(self.open_model)
+        dialog.show()
+        self.finetune_dialog = dialog
+        return dialog
+
+    def open_versions(self) -> VersionsDialog:
+        """Switch between model versions, or roll back to an older one."""
+        dialog = VersionsDialog(models_dir(self.data_dir), DEFAULT_MODEL_DIR, self)
+        dialog.model_chosen.connect(self.open_model)
+        dialog.show()
+        self.versions_dialog = dialog
+        return dialog
+
     def closeEvent(self, event) -> None:
+        for dialog in self.findChildren(FinetuneDialog):
+            dialog.shutdown()
+        self.recorder.shutdown()
         self.engine_thread.quit()
         self.engine_thread.wait()
         self.engine.stop()  # the engine's thread has ended: stopping here races with nothing

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import librosa
 import numpy as np
 import soundfile as sf
+
+from audio.atomic import write_atomically
 
 
 class AudioFileError(ValueError):
@@ -55,19 +56,7 @@ def fit_length(audio: np.ndarray, samples: int) -> np.ndarray:
 
 
 def write_wav(path: str | os.PathLike, audio: np.ndarray, sample_rate: int = 16_000) -> None:
-    """Write 16-bit PCM atomically: a temp file in the same folder, fsync, then rename.
-
-    A reader never sees a half-written file under `path`, even if the process dies.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as temp:
-            sf.write(temp, np.clip(audio, -1.0, 1.0), sample_rate, subtype="PCM_16", format="WAV")
-            temp.flush()
-            os.fsync(temp.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    """Write 16-bit PCM atomically (see `audio.atomic`): a reader never sees a half-written file."""
+    write_atomically(
+        path, lambda file: sf.write(file, np.clip(audio, -1.0, 1.0), sample_rate, subtype="PCM_16", format="WAV")
+    )

@@ -9,14 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
+from audio.atomic import write_atomically, write_text_atomically
 from model.classifier import KeywordClassifier
 from model.config import ModelConfig
 
@@ -43,20 +43,6 @@ class Checkpoint:
         return self.path.name
 
 
-def _write_atomically(path: Path, write) -> None:
-    """Call write(temp_path), fsync, then rename over `path`: readers see old or new, never half."""
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(temp_name)
-        with open(temp_name, "rb+") as temp:
-            os.fsync(temp.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-
-
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -69,7 +55,7 @@ def save_checkpoint(
     folder.mkdir(parents=True, exist_ok=True)
     weights = folder / WEIGHTS_FILE
     tensors = {name: tensor.detach().cpu().contiguous() for name, tensor in model.state_dict().items()}
-    _write_atomically(weights, lambda temp: save_file(tensors, temp, metadata={"format": "voxgate"}))
+    write_atomically(weights, lambda file: file.write(save(tensors, metadata={"format": "voxgate"})))
     document = {
         "format_version": FORMAT_VERSION,
         "model": model.config.to_dict(),
@@ -77,8 +63,7 @@ def save_checkpoint(
         "metrics": metrics or {},
         "weights_sha256": _sha256(weights),
     }
-    text = json.dumps(document, indent=2, sort_keys=True)
-    _write_atomically(folder / CONFIG_FILE, lambda temp: Path(temp).write_text(text))
+    write_text_atomically(folder / CONFIG_FILE, json.dumps(document, indent=2, sort_keys=True))
     return folder
 
 

@@ -1,6 +1,10 @@
 """The window opens, shows the model it loaded in a worker, and reports a bad folder or a missing input."""
 
+import os
 import statistics
+import subprocess
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -16,6 +20,8 @@ from model.checkpoint import load_checkpoint, save_checkpoint
 from model.classifier import KeywordClassifier
 from model.config import ModelConfig
 from tests.conftest import tone_clip
+
+ROOT = Path(__file__).resolve().parent.parent
 
 FAST = float("inf")  # play files as fast as the recogniser keeps up
 
@@ -162,9 +168,14 @@ def test_gui_time_per_frame_update_fits_the_hop(qtbot, open_window, deep_model, 
     assert median < 0.05  # half the hop: the GUI thread stays free for input and painting
 
 
-def test_screenshot_option_renders_the_window_and_quits(qtbot, tmp_path, tiny_model, demo_wav):
+def test_screenshot_option_renders_the_window_and_quits(tmp_path, tiny_model, demo_wav):
+    """As a user runs it: its own process (an app.exec() inside pytest would upset later tests)."""
     shot = tmp_path / "shot.png"
-    code = run_app(["--model", str(tiny_model), "--device", "cpu", "--file", str(demo_wav), "--speed", "4",
-                    "--screenshot", str(shot), "--quit-after", "2.5"])
-    assert code == 0 and shot.stat().st_size > 10_000
-    assert run_app(["--file", str(tmp_path / "missing.wav")]) == 2
+    command = [sys.executable, str(ROOT / "main.py"), "--model", str(tiny_model), "--device", "cpu",
+               "--file", str(demo_wav), "--speed", "4", "--screenshot", str(shot), "--quit-after", "2.5",
+               "--data-dir", str(tmp_path / "data")]
+    done = subprocess.run(command, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert shot.stat().st_size > 10_000
+    assert run_app(["--file", str(tmp_path / "missing.wav")]) == 2  # refused before any window opens

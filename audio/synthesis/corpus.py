@@ -26,6 +26,7 @@ import librosa
 import numpy as np
 from tqdm import tqdm
 
+from audio.atomic import write_text_atomically
 from audio.config import FeatureConfig
 from audio.io import fit_length, write_wav
 from audio.synthesis.engines import DEFAULT_WEIGHTS, ENGINE_NAMES, available_engines, make_engine
@@ -147,7 +148,7 @@ def _render_all(jobs: list[Job], out_dir: Path, config: CorpusConfig, files: lis
             for task in tasks:
                 failed += render_task(task, *args)
                 bar.update(len(task))
-            _close_engines()
+            close_engines()
             return failed
         with ProcessPoolExecutor(max_workers=config.workers) as pool:
             futures = {pool.submit(render_task, task, *args): len(task) for task in tasks}
@@ -168,7 +169,7 @@ def render_task(jobs: list[Job], out_dir: str, seed: int, features: FeatureConfi
             if job.voice is None:
                 _, audio = silence_clip(job.index, seed, samples, [Path(f) for f in files])
             else:
-                audio = _speech_clip(job, seed, samples)
+                audio = speech_clip(job, seed, samples)
             write_wav(Path(out_dir) / job.path, audio, features.sample_rate)
         except Exception as error:
             log.warning("could not make %s: %s", job.path, error)
@@ -176,7 +177,7 @@ def render_task(jobs: list[Job], out_dir: str, seed: int, features: FeatureConfi
     return failed
 
 
-def _speech_clip(job: Job, seed: int, samples: int) -> np.ndarray:
+def speech_clip(job: Job, seed: int, samples: int) -> np.ndarray:
     """The job's word in a clip of `samples` (samples,): sped up if too long, peak-scaled."""
     if job.voice.engine not in _ENGINES:
         _ENGINES[job.voice.engine] = make_engine(job.voice.engine)
@@ -191,7 +192,7 @@ def _speech_clip(job: Job, seed: int, samples: int) -> np.ndarray:
     return fit_length(audio * np.float32(level / peak), samples).astype(np.float32)
 
 
-def _close_engines() -> None:
+def close_engines() -> None:
     for engine in _ENGINES.values():
         engine.close()
     _ENGINES.clear()
@@ -200,7 +201,4 @@ def _close_engines() -> None:
 def _write_list(path: Path, jobs: list[Job], split: str, failed: set[str]) -> None:
     """Write the sorted paths of `split`'s clips that exist, atomically (temp + rename)."""
     lines = sorted(job.path for job in jobs if job.split == split and job.path not in failed)
-    temp = path.with_name(f".{path.name}.tmp")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
-    os.replace(temp, path)
+    write_text_atomically(path, "".join(f"{line}\n" for line in lines))

@@ -57,19 +57,19 @@ def _unknown_words(commands: tuple[str, ...], word_list: Path) -> tuple[str, ...
         for word in word_list.read_text(encoding="utf-8", errors="ignore").split()
         if word.isascii() and word.isalpha() and word.islower() and MIN_LETTERS <= len(word) <= MAX_LETTERS
     }
-    kept = {word for word in candidates if not _looks_like_command(word, commands)}
-    kept = _drop_sound_alikes(sorted(kept), commands)
+    kept = {word for word in candidates if not looks_like_command(word, commands)}
+    kept = drop_sound_alikes(sorted(kept), commands)
     log.info("unknown vocabulary: %d of %d candidate words kept", len(kept), len(candidates))
     return tuple(kept)
 
 
-def _looks_like_command(word: str, commands: tuple[str, ...]) -> bool:
+def looks_like_command(word: str, commands: tuple[str, ...]) -> bool:
     if word in commands or word in CONFUSABLE:
         return True
     return any(word.startswith(command) and word[len(command) :] in SUFFIXES for command in commands)
 
 
-def _drop_sound_alikes(words: list[str], commands: tuple[str, ...]) -> list[str]:
+def drop_sound_alikes(words: list[str], commands: tuple[str, ...]) -> list[str]:
     """`words` minus those within one phoneme of a command (all kept without espeak-ng).
 
     Only words at most one letter longer than the longest command are pronounced: longer

@@ -1,0 +1,188 @@
+"""The fine-tune dialog: start from the model in use, watch progress and the loss / accuracy curves,
+compare before and after on held-out takes, and switch to the new version (or cancel: nothing
+changes)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QThread, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.finetune_worker import FinetuneWorker
+from model.adapt import AdaptRequest
+from model.versions import VersionStore
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+class FinetuneDialog(QDialog):
+    """`request` says what to fine-tune (its epochs come from the spin box); `versions_root` is
+    where the result is saved; `parent_name` is recorded as the new version's parent."""
+
+    model_chosen = Signal(str)  # the folder of the version the user switched to
+    _run = Signal(object, str, str)
+
+    def __init__(self, request: AdaptRequest, versions_root: str | Path, parent_name: str, summary: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Fine-tune on your takes")
+        self.resize(900, 640)
+        self.request, self.versions_root, self.parent_name = request, Path(versions_root), parent_name
+        self.result: dict | None = None
+        self.running = False
+        self._steps: list[tuple[int, float, float]] = []
+        self._build(summary)
+        self.thread = QThread(self)
+        self.worker = FinetuneWorker()
+        self.worker.moveToThread(self.thread)
+        self._run.connect(self.worker.run)
+        self.worker.progress.connect(self._progress)
+        self.worker.finished.connect(self._finished)
+        self.worker.cancelled.connect(self._cancelled)
+        self.worker.error.connect(self._failed)
+        self.thread.start()
+
+    def _build(self, summary: str) -> None:
+        material = self.request.material
+        about = QLabel(f"{summary}<br>Starts from <b>{self.parent_name}</b>. Mixed in so old words are not "
+                       f"forgotten: {material.per_word} synthesized clips of each base command, "
+                       f"{material.unknown} other words for _unknown_ and {material.silence} background clips, "
+                       "all augmented. 20 % of each word's takes (with 5 or more) are held out for the comparison.")
+        about.setWordWrap(True)
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 50)
+        self.epochs.setValue(self.request.finetune.epochs)
+        self.start_button = QPushButton("Start")
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.setEnabled(False)
+        self.use_button = QPushButton("Use the new model")
+        self.use_button.setEnabled(False)
+        self.use_button.clicked.connect(self.use_result)
+        row = QHBoxLayout()
+        for widget in (QLabel("Epochs:"), self.epochs, self.start_button, self.cancel_button, self.use_button):
+            row.addWidget(widget)
+        row.addStretch(1)
+        self.progress_bar = QProgressBar()
+        self.eta_label = QLabel("Not started")
+        plots = pg.GraphicsLayoutWidget()
+        self.loss_plot = plots.addPlot(title="training loss (per step)")
+        self.accuracy_plot = plots.addPlot(title="training accuracy (per step)")
+        self.accuracy_plot.setYRange(0, 1)
+        self.loss_curve = self.loss_plot.plot(pen=pg.mkPen("#f6a13a", width=2))
+        self.accuracy_curve = self.accuracy_plot.plot(pen=pg.mkPen("#5fb3f9", width=2))
+        for plot in (self.loss_plot, self.accuracy_plot):
+            plot.setLabel("bottom", "step")
+            plot.showGrid(x=True, y=True, alpha=0.3)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["label", "held-out takes", "before", "after"])
+        self.table.horizontalHeader().setStretchLastSection(True)
+        column = QVBoxLayout(self)
+        column.addWidget(about)
+        column.addLayout(row)
+        column.addWidget(self.progress_bar)
+        column.addWidget(self.eta_label)
+        column.addWidget(plots, 2)
+        column.addWidget(QLabel("<b>Before / after on held-out takes</b>"))
+        column.addWidget(self.table, 1)
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self.request = replace(self.request, finetune=replace(self.request.finetune, epochs=self.epochs.value()))
+        self.running, self.result, self._steps = True, None, []
+        self.start_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.use_button.setEnabled(False)
+        self.progress_bar.setValue(0)
+        self.eta_label.setText("Preparing: synthesizing base-vocabulary material (cached after the first run)…")
+        self._run.emit(self.request, str(self.versions_root), self.parent_name)
+
+    def cancel(self) -> None:
+        if self.running:
+            self.worker.cancel()
+            self.eta_label.setText("Cancelling…")
+
+    def _progress(self, phase: str, values: dict) -> None:
+        if phase == "material":
+            self.eta_label.setText(f"Synthesizing base-vocabulary material: {values['done']}/{values['total']}")
+            return
+        self._steps.append((values["step"], values["loss"], values["accuracy"]))
+        self.progress_bar.setMaximum(values["steps"])
+        self.progress_bar.setValue(values["step"])
+        steps = np.array(self._steps)  # (steps, 3)
+        self.loss_curve.setData(steps[:, 0], steps[:, 1])
+        self.accuracy_curve.setData(steps[:, 0], steps[:, 2])
+        self.eta_label.setText(f"Epoch {values['epoch']}/{values['epochs']} · step {values['step']}/{values['steps']}"
+                               f" · loss {values['loss']:.3f} · {values['elapsed']:.0f} s, about "
+                               f"{values['eta']:.0f} s to go")
+
+    def _finished(self, result: dict) -> None:
+        self._done()
+        self.result = result
+        before, after = result["before"], result["after"]
+        self.eta_label.setText(f"Saved as version {result['version']}: held-out accuracy "
+                               f"{percent(before['accuracy'])} → {percent(after['accuracy'])} on {after['n']} takes "
+                               f"(training {result['seconds']['training']:.0f} s). New labels: "
+                               f"{', '.join(result['new_labels']) or 'none'}.")
+        rows = [("all", after["n"], before["accuracy"], after["accuracy"])]
+        rows += [(label, stats["n"], before["per_label"].get(label, {}).get("accuracy"), stats["accuracy"])
+                 for label, stats in after["per_label"].items()]
+        self.table.setRowCount(len(rows))
+        for index, row in enumerate(rows):
+            for column, value in enumerate((row[0], str(row[1]), percent(row[2]), percent(row[3]))):
+                item = QTableWidgetItem(value)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter if column else Qt.AlignmentFlag.AlignLeft)
+                self.table.setItem(index, column, item)
+        self.use_button.setEnabled(True)
+
+    def _cancelled(self) -> None:
+        self._done()
+        self.eta_label.setText("Cancelled: nothing was saved, the model in use is unchanged")
+
+    def _failed(self, message: str) -> None:
+        self._done()
+        self.eta_label.setText(message)
+
+    def _done(self) -> None:
+        self.running = False
+        self.start_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+
+    def use_result(self) -> None:
+        if self.result is None:
+            return
+        VersionStore(self.versions_root).select(self.result["version"])
+        self.model_chosen.emit(self.result["path"])
+
+    def shutdown(self) -> None:
+        """Cancel a running fine-tune (nothing is saved) and stop the worker's thread; safe twice."""
+        self.worker.cancel()
+        self.thread.quit()
+        self.thread.wait()
+
+    def closeEvent(self, event) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    def done(self, code: int) -> None:  # Esc / reject: stop the worker as closing does
+        self.shutdown()
+        super().done(code)

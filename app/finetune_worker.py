@@ -1,0 +1,49 @@
+"""Fine-tuning off the GUI thread: runs `model.adapt.adapt`, then saves the result as a new version
+(not yet the current one: the user picks it after seeing the before / after comparison).
+
+Cancel sets an event the training loop polls every step; a cancelled run saves nothing, so the
+model in use and every saved version stay exactly as they were.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from model.adapt import AdaptRequest, adapt, train_summary
+from model.versions import VersionStore
+
+log = logging.getLogger(__name__)
+
+
+class FinetuneWorker(QObject):
+    progress = Signal(str, dict)  # ("material", {done, total}) or ("step", StepReport fields)
+    finished = Signal(dict)  # the outcome's summary plus {"version", "path"}
+    cancelled = Signal()
+    error = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        """Stop the running fine-tune at its next step (any thread)."""
+        self._cancel.set()
+
+    @Slot(object, str, str)
+    def run(self, request: AdaptRequest, versions_root: str, parent: str) -> None:
+        self._cancel.clear()
+        try:
+            outcome = adapt(request, on_progress=self.progress.emit, should_stop=self._cancel.is_set)
+            if outcome.stopped or self._cancel.is_set():
+                self.cancelled.emit()
+                return
+            version = VersionStore(versions_root).add(outcome.model, parent, outcome.before, outcome.after,
+                                                      train_summary(request, outcome), make_current=False)
+        except Exception as error:  # a worker never lets anything escape; the dialog shows it
+            log.exception("fine-tuning failed")
+            self.error.emit(f"Fine-tuning failed: {error}")
+            return
+        self.finished.emit({**outcome.summary(), "version": version.id, "path": str(version.path)})

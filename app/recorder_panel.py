@@ -1,0 +1,263 @@
+"""The recorder: pick or type a label, record takes from the live input, review and fix them.
+
+A take is read from the live engine's ring (the one the recogniser reads): Record (or Space)
+marks the ring position, waits `take_seconds`, reads from `pre_roll_seconds` before the mark,
+and cuts the 1 s around the speech. Background records `background_seconds` of `_silence_`
+material in 1 s pieces. Takes go to a `TakeStore`; a bad label gets a message, never a file.
+Typing a word the store and model do not know offers a synthesized starting set for it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, QThread, QTimer, Signal
+from PySide6.QtGui import QIcon, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.synth_worker import SynthWorker
+from app.waveform_icon import waveform_pixmap
+from audio.dataset import label_folders
+from audio.labels import SILENCE
+from audio.takes import Take, TakeStore, checked_label
+from audio.trim import cut_take
+
+STARTER_CLIPS = 36  # clips synthesized for a typed word: a few dozen across engines and voices
+
+
+class RecordingSource(Protocol):
+    """What the recorder needs from the live engine (implemented by RecognitionEngine)."""
+
+    input_title: str
+
+    def ring_position(self) -> int | None: ...
+
+    def read_ring(self, start: int, stop: int) -> np.ndarray: ...
+
+
+class RecorderPanel(QWidget):
+    play_requested = Signal(object, int)  # (audio (samples,), sample rate)
+    finetune_clicked = Signal()
+    versions_clicked = Signal()
+    take_saved = Signal(str)  # the take's name, label/file.wav
+    _synthesize = Signal(str, str, int)  # (starter root, word, count), to the synth worker's thread
+
+    def __init__(self, store: TakeStore, source: RecordingSource, starter_root: str | Path, *,
+                 take_seconds: float = 1.5, pre_roll_seconds: float = 0.3, background_seconds: float = 3.0,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store, self.source, self.starter_root = store, source, Path(starter_root)
+        self.rate = store.config.sample_rate
+        self.take_seconds, self.pre_roll_seconds, self.background_seconds = (take_seconds, pre_roll_seconds,
+                                                                             background_seconds)
+        self.model_labels: tuple[str, ...] = ()
+        self.recording: str | None = None  # the label being recorded
+        self._build()
+        self.synth_thread = QThread(self)
+        self.synth_worker = SynthWorker()
+        self.synth_worker.moveToThread(self.synth_thread)
+        self._synthesize.connect(self.synth_worker.synthesize)
+        self.synth_worker.progress.connect(lambda done, total: self.show_message(f"Synthesizing: {done}/{total}"))
+        self.synth_worker.finished.connect(self._synthesized)
+        self.synth_worker.error.connect(self.show_message)
+        self.synth_thread.start()
+        self.refresh()
+
+    def _build(self) -> None:
+        self.label_box = QComboBox()
+        self.label_box.setEditable(True)
+        self.label_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.label_box.lineEdit().setPlaceholderText("pick a label or type a new word")
+        self.label_box.currentTextChanged.connect(self._label_changed)
+        self.record_button = QPushButton("● Record (Space)")
+        self.record_button.clicked.connect(self.record)
+        self.background_button = QPushButton("Background")
+        self.background_button.setToolTip(f"record {SILENCE} material: the room with nobody speaking")
+        self.background_button.clicked.connect(self.record_background)
+        self.synth_button = QPushButton("Synthesize starting set")
+        self.synth_button.setToolTip("have the speech engines say the word, so it can be learned before you record it")
+        self.synth_button.clicked.connect(self.synthesize_current)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Label:"))
+        top.addWidget(self.label_box, 1)
+        for button in (self.record_button, self.background_button, self.synth_button):
+            top.addWidget(button)
+        self.counts_label = QLabel()
+        self.counts_label.setWordWrap(True)
+        self.message_label = QLabel()
+        self.message_label.setWordWrap(True)
+        self.take_list = QListWidget()
+        self.take_list.setIconSize(QSize(120, 36))
+        self.take_list.itemDoubleClicked.connect(lambda _item: self.play_selected())
+        buttons = QHBoxLayout()
+        for text, slot in (("▶ Play", self.play_selected), ("Relabel…", self.relabel_selected),
+                           ("Delete", self.delete_selected), ("Fine-tune…", self.finetune_clicked.emit),
+                           ("Versions…", self.versions_clicked.emit)):
+            button = QPushButton(text)
+            button.clicked.connect(lambda _checked=False, slot=slot: slot())
+            buttons.addWidget(button)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(4, 4, 4, 4)
+        column.addLayout(top)
+        column.addWidget(self.counts_label)
+        column.addWidget(self.take_list, 1)
+        column.addLayout(buttons)
+        column.addWidget(self.message_label)
+        self.space = QShortcut(QKeySequence(Qt.Key.Key_Space), self, self.record)
+        self.space.setContext(Qt.ShortcutContext.WindowShortcut)
+
+    def set_model_labels(self, labels: tuple[str, ...]) -> None:
+        self.model_labels = tuple(labels)
+        self._fill_labels()
+
+    def current_label(self) -> str:
+        return self.label_box.currentText()
+
+    def show_message(self, text: str) -> None:
+        self.message_label.setText(text)
+
+    def record(self) -> None:
+        self._start(self.current_label(), self.take_seconds)
+
+    def record_background(self) -> None:
+        self._start(SILENCE, self.background_seconds)
+
+    def _start(self, label: str, seconds: float) -> None:
+        if self.recording is not None:
+            return
+        try:
+            label = checked_label(label)
+        except ValueError as error:
+            self.show_message(f"Not recorded: {error}")
+            return
+        position = self.source.ring_position()
+        if position is None:
+            self.show_message("Not recorded: press Listen first — takes are recorded from the live input")
+            return
+        self.recording = label
+        start = position - round(self.pre_roll_seconds * self.rate) if label != SILENCE else position
+        self.record_button.setText("Recording…")
+        self.show_message(f"Recording {label} — speak now" if label != SILENCE else "Recording background — keep quiet")
+        stop = position + round(seconds * self.rate)
+        QTimer.singleShot(round(seconds * 1000), lambda: self._finish(label, start, stop))
+
+    def _finish(self, label: str, start: int, stop: int) -> None:
+        self.recording = None
+        self.record_button.setText("● Record (Space)")
+        try:
+            audio = self.source.read_ring(start, stop)
+            if len(audio) < self.rate // 4:
+                raise ValueError("the input delivered too little audio; is it still running?")
+            clips = [audio[i : i + self.rate] for i in range(0, len(audio) - self.rate + 1, self.rate)] \
+                if label == SILENCE else [cut_take(audio, self.store.config)]
+            takes = [self.store.save(label, clip, device=self.source.input_title) for clip in clips]
+        except (ValueError, OSError) as error:
+            self.show_message(f"Not recorded: {error}")
+            return
+        for take in takes:
+            self.take_saved.emit(take.name)
+        self.refresh(select=takes[-1].name)
+        self.show_message(f"Saved {len(takes)} take{'s' * (len(takes) > 1)} of {label}")
+
+    def selected_take(self) -> Take | None:
+        item = self.take_list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def play_selected(self) -> None:
+        take = self.selected_take()
+        if take is not None:
+            self.play_requested.emit(self.store.read(take), self.rate)
+
+    def relabel_selected(self, label: str | None = None) -> None:
+        take = self.selected_take()
+        if take is None:
+            return
+        if label is None:
+            label, ok = QInputDialog.getText(self, "Relabel take", f"New label for {take.name}:", text=take.label)
+            if not ok:
+                return
+        try:
+            moved = self.store.relabel(take, label)
+        except (ValueError, OSError) as error:
+            self.show_message(f"Not relabelled: {error}")
+            return
+        self.refresh(select=moved.name)
+        self.show_message(f"Moved to {moved.label}")
+
+    def delete_selected(self) -> None:
+        take = self.selected_take()
+        if take is not None:
+            self.store.delete(take)
+            self.refresh()
+            self.show_message(f"Deleted {take.name}")
+
+    def synthesize_current(self) -> None:
+        try:
+            word = checked_label(self.current_label())
+        except ValueError as error:
+            self.show_message(f"Cannot synthesize: {error}")
+            return
+        self.synth_button.setEnabled(False)
+        self.show_message(f"Synthesizing {STARTER_CLIPS} clips of {word!r}…")
+        self._synthesize.emit(str(self.starter_root), word, STARTER_CLIPS)
+
+    def _synthesized(self, word: str, count: int) -> None:
+        self.synth_button.setEnabled(True)
+        self.refresh()
+        self.show_message(f"{count} synthesized clips of {word!r} ready: the word can be fine-tuned now")
+
+    def starter_counts(self) -> dict[str, int]:
+        if not self.starter_root.is_dir():
+            return {}
+        return {folder.name: sum(1 for p in folder.glob("*.wav") if not p.name.startswith("."))
+                for folder in label_folders(self.starter_root)}
+
+    def refresh(self, select: str | None = None) -> None:
+        """Reload the takes, thumbnails and counts from the store."""
+        self.take_list.clear()
+        for take in reversed(self.store.takes()):  # newest first within the list
+            item = QListWidgetItem(f"{take.label}   {take.time or take.path.stem}")
+            item.setData(Qt.ItemDataRole.UserRole, take)
+            try:
+                item.setIcon(QIcon(waveform_pixmap(self.store.read(take))))
+            except ValueError:
+                item.setText(item.text() + "   (unreadable)")
+            self.take_list.addItem(item)
+            if take.name == select:
+                self.take_list.setCurrentItem(item)
+        counts, starter = self.store.counts(), self.starter_counts()
+        parts = [f"<b>{label}</b> {counts.get(label, 0)}" + (f" (+{starter[label]} synth)" if label in starter else "")
+                 for label in sorted(set(counts) | set(starter))]
+        self.counts_label.setText("Takes: " + (" · ".join(parts) if parts else "none yet"))
+        self._fill_labels()
+
+    def _fill_labels(self) -> None:
+        current = self.current_label()
+        labels = sorted(set(self.model_labels) | set(self.store.labels()) | set(self.starter_counts()))
+        self.label_box.blockSignals(True)
+        self.label_box.clear()
+        self.label_box.addItems(labels)
+        self.label_box.setEditText(current)
+        self.label_box.blockSignals(False)
+
+    def _label_changed(self, text: str) -> None:
+        known = text in self.model_labels or text in self.store.labels() or text in self.starter_counts()
+        self.synth_button.setEnabled(bool(text.strip()) and not known and text != SILENCE)
+
+    def shutdown(self) -> None:
+        """Stop the synthesis thread (the window calls this when it closes)."""
+        self.synth_worker.stop()
+        self.synth_thread.quit()
+        self.synth_thread.wait()

@@ -1,0 +1,141 @@
+"""Small sets of synthetic clips made in-process, in seconds: a starting set for a word the user
+typed, and the base-vocabulary material fine-tuning mixes in so old words are not forgotten.
+
+Clips are rendered exactly as the corpus renders them (`corpus.speech_clip`: trimmed, sped up
+if too long, peak-scaled, centred in 1 s), spread over the installed engines by the corpus's
+weights and over each engine's speakers in turn, each with varied rate, pitch and intonation.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from audio.config import FeatureConfig
+from audio.io import write_wav
+from audio.labels import SILENCE, UNKNOWN
+from audio.synthesis import corpus
+from audio.synthesis.engines import DEFAULT_WEIGHTS, ENGINE_NAMES, available_engines
+from audio.synthesis.noise import noise_files, silence_clip
+from audio.synthesis.plan import Job, speech_jobs
+from audio.synthesis.vocabulary import MAX_LETTERS, MIN_LETTERS, WORD_LIST, drop_sound_alikes, looks_like_command
+
+Progress = Callable[[int, int], None]  # (clips done, clips planned)
+
+
+def plan_speech(label: str, texts: Sequence[str], seed: int = 0, engines: Sequence[str] = ENGINE_NAMES) -> list[Job]:
+    """One job per text, for `label`: engines by weight, speakers in turn, parameters varied.
+
+    Raises ValueError when none of `engines` is installed.
+    """
+    found = {engine.name: engine for engine in available_engines(tuple(engines))}
+    if not found:
+        raise ValueError(f"none of the speech engines {', '.join(engines)} is installed; "
+                         "install espeak-ng at least (apt-get install espeak-ng)")
+    voices = {name: engine.voices() for name, engine in found.items()}
+    splits = defaultdict(lambda: "train")  # a starting set is all training material
+    return speech_jobs(label, list(texts), found, voices, DEFAULT_WEIGHTS, splits, seed)
+
+
+def render(jobs: Sequence[Job], seed: int = 0, config: FeatureConfig | None = None,
+           should_stop: Callable[[], bool] = lambda: False) -> Iterator[tuple[Job, np.ndarray]]:
+    """(job, clip (clip_samples,) float32) for each job that renders; a failing one is skipped.
+
+    Engines are kept open while iterating and closed at the end (or when the caller stops).
+    """
+    samples = (config or FeatureConfig()).clip_samples
+    try:
+        for job in jobs:
+            if should_stop():
+                return
+            try:
+                audio = corpus.speech_clip(job, seed, samples)
+            except Exception as error:  # an engine failing on one word must not end the set
+                corpus.log.warning("could not synthesize %r with %s: %s", job.text, job.voice.speaker, error)
+                continue
+            yield job, audio
+    finally:
+        corpus.close_engines()
+
+
+def unknown_texts(count: int, exclude: Sequence[str], seed: int = 0, word_list: Path = WORD_LIST) -> list[str]:
+    """`count` different short words that neither are nor sound like any of `exclude`.
+
+    Like `vocabulary.unknown_words` but only a sample is pronounced (milliseconds, not the
+    seconds the whole list takes), so fine-tuning can draw new `_unknown_` words each time.
+    """
+    if count <= 0:
+        return []
+    if not word_list.is_file():
+        raise FileNotFoundError(f"{word_list} not found; install it with `apt-get install wamerican`")
+    commands = tuple(word.lower() for word in exclude)
+    candidates = sorted({
+        word for word in word_list.read_text(encoding="utf-8", errors="ignore").split()
+        if word.isascii() and word.isalpha() and word.islower() and MIN_LETTERS <= len(word) <= MAX_LETTERS
+        and not looks_like_command(word, commands)
+    })
+    sample = random.Random(f"{seed}-unknown-sample").sample(candidates, min(len(candidates), 3 * count))
+    return drop_sound_alikes(sample, commands)[:count]
+
+
+def silence_set(count: int, seed: int = 0, noise_dirs: Sequence[Path] = (),
+                config: FeatureConfig | None = None) -> list[np.ndarray]:
+    """`count` background clips (clip_samples,): coloured noise and slices of the noise recordings."""
+    files = noise_files(tuple(Path(folder) for folder in noise_dirs))
+    samples = (config or FeatureConfig()).clip_samples
+    return [silence_clip(index, seed, samples, files)[1] for index in range(count)]
+
+
+def base_material(words: Sequence[str], per_word: int, unknown: int, silence: int, *, exclude: Sequence[str] = (),
+                  seed: int = 0, noise_dirs: Sequence[Path] = (), engines: Sequence[str] = ENGINE_NAMES,
+                  config: FeatureConfig | None = None, on_progress: Progress | None = None,
+                  should_stop: Callable[[], bool] = lambda: False) -> tuple[list[np.ndarray], list[str]]:
+    """Clips of the base vocabulary: (clips, their labels).
+
+    `per_word` clips of each word in `words`, `unknown` clips of other words (none sounding
+    like `words` or `exclude`, e.g. the user's new labels) labelled `_unknown_`, and `silence`
+    background clips labelled `_silence_`.
+    """
+    jobs = [job for word in words for job in plan_speech(word, [word] * per_word, seed, engines)]
+    if unknown:
+        jobs += plan_speech(UNKNOWN, unknown_texts(unknown, [*words, *exclude], seed), seed, engines)
+    total = len(jobs) + silence
+    clips, labels = [], []
+    for job, audio in render(jobs, seed, config, should_stop):
+        clips.append(audio)
+        labels.append(job.label)
+        if on_progress is not None:
+            on_progress(len(clips), total)
+    if should_stop():
+        return clips, labels
+    clips += silence_set(silence, seed, noise_dirs, config)
+    labels += [SILENCE] * silence
+    if on_progress is not None:
+        on_progress(len(clips), total)
+    return clips, labels
+
+
+def write_starter_set(root: Path, word: str, count: int, seed: int = 0, engines: Sequence[str] = ENGINE_NAMES,
+                      on_progress: Progress | None = None, should_stop: Callable[[], bool] = lambda: False) -> int:
+    """Synthesize `count` clips of `word` into root/word/ (Speech Commands names); returns how many.
+
+    Typing a new word calls this, so the word can be learned before the user records it. Each
+    file is written atomically; clips already there (same voice and parameters) are kept.
+    """
+    from audio.takes import checked_label  # audio.takes imports the synthesis package
+
+    label = checked_label(word)
+    if not label.replace(" ", "").replace("-", "").replace("'", "").isalpha():
+        raise ValueError(f"cannot synthesize {word!r}: type a word (letters only) to have it spoken")
+    written = 0
+    jobs = plan_speech(label, [label] * count, seed, engines)
+    for job, audio in render(jobs, seed, should_stop=should_stop):
+        write_wav(Path(root) / job.path, audio)
+        written += 1
+        if on_progress is not None:
+            on_progress(written, len(jobs))
+    return written

@@ -1,0 +1,155 @@
+"""The user's recorded takes: a Speech Commands folder plus a small metadata file.
+
+    takes/left/me_nohash_20261121-142233-081234.wav   16 kHz mono 16-bit, exactly 1 s
+    takes/_silence_/me_nohash_20261121-142301-000512.wav
+    takes/takes.json    {"takes": {"left/me_nohash_….wav": {"speaker", "time", "device"}}}
+
+Every write is atomic (hidden temp file, fsync, rename), so a crash never leaves a half-written
+take where the loader reads; opening a store deletes the temp files a crash left. Labels are
+checked with `validate_label`, and a take's path must stay inside the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from audio.atomic import read_json, remove_temp_files, write_json_atomically
+from audio.config import FeatureConfig
+from audio.dataset import AUDIO_SUFFIXES, label_folders
+from audio.io import read_audio, write_wav
+from audio.labels import BACKGROUND_NOISE_FOLDER, validate_label
+from audio.synthesis.voice import safe_name
+
+METADATA_FILE = "takes.json"
+
+
+@dataclass(frozen=True)
+class Take:
+    """One saved take; `name` is `label/file.wav`, the key in the metadata and the list files."""
+
+    path: Path
+    label: str
+    speaker: str = ""
+    time: str = ""
+    device: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.label}/{self.path.name}"
+
+
+def checked_label(label: str) -> str:
+    """`validate_label`, plus the folder names the loader treats specially."""
+    name = validate_label(label)
+    if name == BACKGROUND_NOISE_FOLDER:
+        raise ValueError(f"{name!r} is reserved for noise recordings; record background with the Background action")
+    return name
+
+
+class TakeStore:
+    """Takes under `root` (created if missing). Not thread-safe: use it from one thread."""
+
+    def __init__(self, root: str | os.PathLike, speaker: str = "me", config: FeatureConfig | None = None) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.speaker = safe_name(speaker) or "me"
+        self.config = config or FeatureConfig()
+        self.removed_temp_files = remove_temp_files(self.root)
+        self._metadata = read_json(self.root / METADATA_FILE, {"takes": {}})
+        self._metadata.setdefault("takes", {})
+
+    def labels(self) -> list[str]:
+        """Labels with a folder in the store, sorted."""
+        return [folder.name for folder in label_folders(self.root)]
+
+    def counts(self) -> dict[str, int]:
+        """Takes per label, for every label folder (0 for an emptied one)."""
+        return {label: len(self._files(label)) for label in self.labels()}
+
+    def takes(self, label: str | None = None) -> list[Take]:
+        """Every take (of `label`), oldest first (names carry the time)."""
+        labels = [checked_label(label)] if label is not None else self.labels()
+        return [self._take(path) for name in labels for path in self._files(name)]
+
+    def save(self, label: str, audio: np.ndarray, device: str = "") -> Take:
+        """Write `audio` (samples,) as a new take of `label`; raises ValueError for a bad label."""
+        folder = self._folder(label)
+        now = datetime.now().astimezone()
+        stem = f"{self.speaker}_nohash_{now:%Y%m%d-%H%M%S-%f}"
+        path = folder / f"{stem}.wav"
+        serial = 1
+        while path.exists():
+            path, serial = folder / f"{stem}-{serial}.wav", serial + 1
+        write_wav(path, audio, self.config.sample_rate)
+        take = Take(path, folder.name, self.speaker, now.isoformat(timespec="seconds"), device)
+        self._metadata["takes"][take.name] = {"speaker": take.speaker, "time": take.time, "device": device}
+        self._write_metadata()
+        return take
+
+    def read(self, take: Take | str) -> np.ndarray:
+        """A take's audio (samples,) float32."""
+        return read_audio(self._path(take), self.config.sample_rate)
+
+    def delete(self, take: Take | str) -> None:
+        path = self._path(take)
+        path.unlink(missing_ok=True)
+        self._metadata["takes"].pop(f"{path.parent.name}/{path.name}", None)
+        self._write_metadata()
+
+    def relabel(self, take: Take | str, label: str) -> Take:
+        """Move a take to `label` (an atomic rename); raises ValueError for a bad label."""
+        path = self._path(take)
+        folder = self._folder(label)
+        target = folder / path.name
+        if target.exists() and target != path:
+            raise ValueError(f"{label}/{path.name} exists already")
+        os.replace(path, target)
+        entry = self._metadata["takes"].pop(f"{path.parent.name}/{path.name}", {})
+        self._metadata["takes"][f"{folder.name}/{target.name}"] = entry
+        self._write_metadata()
+        return self._take(target)
+
+    def _folder(self, label: str) -> Path:
+        name = checked_label(label)
+        folder = (self.root / name).resolve()
+        if folder.parent != self.root.resolve():
+            raise ValueError(f"label {label!r} would leave the takes folder; use letters, digits, - or _")
+        folder.mkdir(exist_ok=True)
+        return self.root / name
+
+    def _path(self, take: Take | str) -> Path:
+        name = take.name if isinstance(take, Take) else take
+        label, _, file_name = name.partition("/")
+        path = self._folder(label) / file_name
+        if not file_name or path.parent != self.root / checked_label(label) or not path.is_file():
+            raise FileNotFoundError(f"no take {name!r} in {self.root}")
+        return path
+
+    def _files(self, label: str) -> list[Path]:
+        folder = self.root / label
+        return sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES and not p.name.startswith("."))
+
+    def _take(self, path: Path) -> Take:
+        entry = self._metadata["takes"].get(f"{path.parent.name}/{path.name}", {})
+        return Take(path, path.parent.name, entry.get("speaker", ""), entry.get("time", ""), entry.get("device", ""))
+
+    def _write_metadata(self) -> None:
+        write_json_atomically(self.root / METADATA_FILE, self._metadata)
+
+
+def held_out(names: list[str], fraction: float = 0.2, minimum_takes: int = 5) -> set[str]:
+    """The takes of one label kept back for the before / after comparison, deterministically.
+
+    Takes are ranked by a hash of their name, so adding takes never moves an old one between
+    the sets; a label with fewer than `minimum_takes` keeps them all for training.
+    """
+    if len(names) < minimum_takes:
+        return set()
+    ranked = sorted(names, key=lambda name: hashlib.sha1(name.encode()).hexdigest())
+    return set(ranked[: max(1, int(len(names) * fraction))])

@@ -1,0 +1,144 @@
+"""Own-voice bench: one speaker teaches the model, as a user would, and we measure what it costs.
+
+    python -m bench.own_voice --own-voice ../shared/data/own_voice --real ../shared/data/real_dev [--json]
+
+1. For each word, `--takes` takes are chosen (by a hash of the file name) as the user's
+   recordings; the rest are held out. Every take is cut with `audio.trim.cut_take`, as the
+   recorder cuts a take, into a temporary takes folder whose `testing_list.txt` names the
+   held-out ones.
+2. Words the base model lacks get a synthesized starting set (the type-a-word path).
+3. `model.adapt.adapt` fine-tunes (timed, base material synthesized cold unless --cache).
+4. Base and new model are scored on the held-out takes and on the base commands of `--real`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from audio.dataset import Clip, label_folders, load_clips
+from audio.io import read_audio, write_wav
+from audio.labels import COMMAND_WORDS
+from audio.synthesis.starter import write_starter_set
+from audio.trim import cut_take
+from cli.common import run_command
+from model.adapt import AdaptRequest, MaterialConfig, accuracy, adapt
+from model.checkpoint import DEFAULT_MODEL_DIR, load_checkpoint
+from model.finetune import FinetuneConfig
+
+WORDS = ("left", "right", "stop", "one", "two", "three", "four", "five", "back", "front")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench.own_voice", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--own-voice", required=True, metavar="DIR", help="one speaker's takes, one folder per word")
+    parser.add_argument("--real", metavar="DIR", help="real speech in Speech Commands layout (base commands scored)")
+    parser.add_argument("--base", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model to start from")
+    parser.add_argument("--words", default=",".join(WORDS), help="words the user teaches (comma-separated)")
+    parser.add_argument("--takes", type=int, default=5, help="training takes per word (default 5)")
+    parser.add_argument("--starter", type=int, default=24, help="synthesized clips per new word (default 24)")
+    parser.add_argument("--epochs", type=int, default=FinetuneConfig.epochs)
+    parser.add_argument("--freeze", type=int, default=FinetuneConfig.freeze_layers, help="frozen lower layers")
+    parser.add_argument("--repeats", type=int, default=FinetuneConfig.user_repeats)
+    parser.add_argument("--lr", type=float, default=FinetuneConfig.learning_rate)
+    parser.add_argument("--per-word", type=int, default=MaterialConfig.per_word, help="base material per command")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads while fine-tuning (default 1)")
+    parser.add_argument("--cache", metavar="DIR", help="keep base material here between runs (default: none, cold)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    return parser
+
+
+def prepare_takes(own_voice: Path, words: list[str], takes: int, out: Path) -> dict[str, int]:
+    """Cut every take of `words` into out/word/, listing all but `takes` per word as held out."""
+    chosen, held = [], []
+    for word in words:
+        files = sorted((own_voice / word).glob("*.wav"), key=lambda p: hashlib.sha1(p.name.encode()).hexdigest())
+        if len(files) <= takes:
+            raise ValueError(f"{own_voice / word}: {len(files)} takes, need more than --takes {takes}")
+        chosen += files[:takes]
+        held += files[takes:]
+
+    def cut(path: Path) -> None:
+        write_wav(out / path.parent.name / path.name, cut_take(read_audio(path)))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(cut, chosen + held))
+    (out / "testing_list.txt").write_text("".join(f"{p.parent.name}/{p.name}\n" for p in held))
+    return {"train": len(chosen), "held_out": len(held)}
+
+
+def real_accuracy(model, real: Path) -> dict:
+    """Accuracy on the base commands of a real Speech Commands folder (only words the model knows)."""
+    words = [folder.name for folder in label_folders(real) if folder.name in COMMAND_WORDS
+             and folder.name in model.labels]
+    clips = [Clip(path, folder, "test") for folder in words for path in sorted((real / folder).glob("*.wav"))]
+    loaded = load_clips(clips, model.labels, model.config.features)
+    return accuracy(model, loaded.waveforms, [model.labels[t] for t in loaded.targets])
+
+
+def run(args: argparse.Namespace) -> int:
+    torch.set_num_threads(args.threads)
+    words = [word.strip() for word in args.words.split(",") if word.strip()]
+    base = load_checkpoint(args.base).model
+    with tempfile.TemporaryDirectory(prefix="voxgate-bench-") as temp:
+        work = Path(temp)
+        split = prepare_takes(Path(args.own_voice), words, args.takes, work / "takes")
+        started = time.perf_counter()
+        new_words = [word for word in words if word not in base.labels]
+        for word in new_words:
+            write_starter_set(work / "starter", word, args.starter, seed=args.seed)
+        starter_seconds = time.perf_counter() - started
+        request = AdaptRequest(
+            base=Path(args.base), data=(work / "takes",), extra=(work / "starter",) if new_words else (),
+            finetune=replace(FinetuneConfig(), epochs=args.epochs, freeze_layers=args.freeze,
+                             user_repeats=args.repeats, learning_rate=args.lr, seed=args.seed),
+            material=MaterialConfig(per_word=args.per_word, seed=args.seed),
+            cache_dir=Path(args.cache) if args.cache else work / "cache")
+        started = time.perf_counter()
+        outcome = adapt(request)
+        wall = time.perf_counter() - started
+    figures = {
+        "base": args.base, "words": words, "new_words": new_words, "takes": split, "threads": args.threads,
+        "starter_clips_per_new_word": args.starter, "starter_seconds": round(starter_seconds, 1),
+        "finetune_wall_seconds": round(wall, 1),
+        "finetune_seconds": {key: round(value, 1) for key, value in outcome.seconds.items()},
+        "held_out_before": outcome.before["accuracy"], "held_out_after": outcome.after["accuracy"],
+        "held_out_clips": outcome.after["n"],
+        "held_out_per_label": {k: v["accuracy"] for k, v in outcome.after["per_label"].items()},
+        "counts": outcome.counts,
+    }
+    if args.real:
+        before, after = real_accuracy(base, Path(args.real)), real_accuracy(outcome.model, Path(args.real))
+        figures.update(real_before=before["accuracy"], real_after=after["accuracy"], real_clips=after["n"],
+                       real_per_label_after={k: v["accuracy"] for k, v in after["per_label"].items()},
+                       real_per_label_before={k: v["accuracy"] for k, v in before["per_label"].items()})
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        print(f"held-out takes ({figures['held_out_clips']}): {figures['held_out_before']:.1%} -> "
+              f"{figures['held_out_after']:.1%}")
+        if args.real:
+            print(f"real base commands ({figures['real_clips']}): {figures['real_before']:.1%} -> "
+                  f"{figures['real_after']:.1%}")
+        print(f"fine-tune {figures['finetune_wall_seconds']} s {figures['finetune_seconds']}; "
+              f"starter sets {figures['starter_seconds']} s")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_command(run, build_parser(), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""`python main.py finetune --base DIR --data DIR [--data DIR] --out DIR [--json]`: adapt a model to your takes.
+
+Starts from `--base`, grows the head for labels it lacks, mixes in synthesized base-vocabulary
+material so old words are not forgotten, and prints the accuracy on held-out takes before and
+after. Takes listed in a folder's validation_list.txt / testing_list.txt are held out; without
+lists, 20 % of each label's takes (labels with 5 or more). Without --out the result is saved as
+a new model version in the user data folder (what the app's Versions… lists).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from audio import user_dirs
+from cli.common import add_device_option, run_command
+from model.adapt import AdaptRequest, MaterialConfig, adapt, train_summary
+from model.checkpoint import DEFAULT_MODEL_DIR, save_checkpoint
+from model.device import resolve_device
+from model.finetune import FinetuneConfig
+from model.versions import VersionStore
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="voxgate finetune", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--base", metavar="DIR",
+                        help="model to start from (default: the version in use in the app, else the shipped model)")
+    parser.add_argument("--data", action="append", metavar="DIR",
+                        help="your takes in Speech Commands layout, split into training and held-out (repeatable; "
+                             "default: the takes recorded in the app)")
+    parser.add_argument("--extra", action="append", default=[], metavar="DIR",
+                        help="training-only clips, e.g. synthesized starting sets (repeatable; default with no "
+                             "--data: the app's starting sets)")
+    parser.add_argument("--out", metavar="DIR", help="model folder to write (default: a new version in the user data "
+                                                     "folder)")
+    parser.add_argument("--data-dir", metavar="DIR", help=f"user data folder (default: ${user_dirs.DATA_DIR_VARIABLE} "
+                                                          "or the platform's)")
+    defaults, material = FinetuneConfig(), MaterialConfig()
+    parser.add_argument("--epochs", type=int, default=defaults.epochs)
+    parser.add_argument("--lr", type=float, default=defaults.learning_rate, help="peak learning rate")
+    parser.add_argument("--freeze", type=int, default=defaults.freeze_layers, help="lower recurrent layers kept fixed")
+    parser.add_argument("--repeats", type=int, default=defaults.user_repeats, help="times each take is seen per epoch")
+    parser.add_argument("--per-word", type=int, default=material.per_word, help="synthesized clips per base command")
+    parser.add_argument("--unknown", type=int, default=material.unknown, help="synthesized _unknown_ words")
+    parser.add_argument("--silence", type=int, default=material.silence, help="background clips for _silence_")
+    parser.add_argument("--noise", action="append", default=[], metavar="DIR",
+                        help="background-noise WAVs for augmentation and _silence_ (default: synthetic noise)")
+    parser.add_argument("--cache", metavar="DIR", help="where base material is kept between runs (default: "
+                                                       "DATA_DIR/cache; 'none' to synthesize every time)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (default 1: fastest for this small model on a busy machine)")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    add_device_option(parser)
+    return parser
+
+
+def make_request(args: argparse.Namespace) -> tuple[AdaptRequest, VersionStore | None]:
+    root = user_dirs.data_dir(args.data_dir)
+    versions = VersionStore(user_dirs.models_dir(root)) if not args.out or not args.base else None
+    base = Path(args.base) if args.base else versions.current_path(DEFAULT_MODEL_DIR)
+    data = [Path(d) for d in args.data] if args.data else [user_dirs.takes_dir(root)]
+    extra = [Path(d) for d in args.extra]
+    if not args.data and not extra and user_dirs.starter_dir(root).is_dir():
+        extra = [user_dirs.starter_dir(root)]
+    cache = None if args.cache == "none" else Path(args.cache) if args.cache else root / "cache"
+    finetune = replace(FinetuneConfig(), epochs=args.epochs, learning_rate=args.lr, freeze_layers=args.freeze,
+                       user_repeats=args.repeats, seed=args.seed)
+    material = MaterialConfig(per_word=args.per_word, unknown=args.unknown, silence=args.silence, seed=args.seed,
+                              noise_dirs=tuple(args.noise))
+    request = AdaptRequest(base=base, data=tuple(data), extra=tuple(extra), finetune=finetune, material=material,
+                           cache_dir=cache, device=args.device)
+    return request, versions if not args.out else None
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.threads < 1:
+        raise ValueError(f"--threads must be at least 1, got {args.threads}")
+    torch.set_num_threads(args.threads)
+    request, versions = make_request(args)
+    request = replace(request, device=str(resolve_device(args.device)))
+    bar = tqdm(total=0, unit="step", desc="fine-tune", disable=args.json, file=sys.stderr)
+
+    def progress(phase: str, values: dict) -> None:
+        if phase == "step":
+            bar.total = values["steps"]
+            bar.update(1)
+            bar.set_postfix(loss=f"{values['loss']:.3f}")
+
+    outcome = adapt(request, on_progress=progress)
+    bar.close()
+    summary = train_summary(request, outcome)
+    if versions is not None:
+        version = versions.add(outcome.model, str(request.base), outcome.before, outcome.after, summary)
+        out, version_id = version.path, version.id
+    else:
+        out = save_checkpoint(outcome.model, args.out, training=summary,
+                              metrics={"held_out_before": outcome.before, "held_out_after": outcome.after,
+                                       "parent": str(request.base)})
+        version_id = None
+    result = {"out": str(out), "version": version_id, "base": str(request.base),
+              "new_labels": list(outcome.new_labels), "held_out_clips": outcome.after["n"],
+              "before": outcome.before["accuracy"], "after": outcome.after["accuracy"],
+              "per_label": {label: {"n": stats["n"], "before": outcome.before["per_label"][label]["accuracy"],
+                                    "after": stats["accuracy"]} for label, stats in outcome.after["per_label"].items()},
+              "counts": outcome.counts, "seconds": {k: round(v, 2) for k, v in outcome.seconds.items()}}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        shown = "n/a" if outcome.after["accuracy"] is None else \
+            f"{outcome.before['accuracy']:.1%} -> {outcome.after['accuracy']:.1%}"
+        print(f"held-out takes ({outcome.after['n']}): {shown}")
+        print(f"new labels: {', '.join(outcome.new_labels) or 'none'}; saved {out}"
+              + (f" as version {version_id} (the app's Versions… switches to it)" if version_id else ""))
+        print(f"took {outcome.seconds['total']:.1f} s (training {outcome.seconds['training']:.1f} s)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_command(run, build_parser(), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,224 @@
+"""The whole fine-tune flow, shared by `finetune`, the app's worker and the bench.
+
+base model + the user's takes (+ starter sets) -> a grown, fine-tuned model and a before / after
+comparison on held-out takes:
+
+1. takes are split per label: names in `validation_list.txt` / `testing_list.txt` are held out;
+   without list files, `audio.takes.held_out` keeps back a fixed 20 % of each label (>= 5 takes);
+2. base-vocabulary material is synthesized (and cached): clips of every base command, other
+   words for `_unknown_` (none sounding like the new labels) and background for `_silence_`;
+3. the head grows a row per new label, imprinted from that label's training clips;
+4. `model.finetune.finetune` trains on takes + starter sets + base material, augmented;
+5. the base and the new model are scored on the held-out takes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from audio.atomic import write_atomically
+from audio.augment import AugmentConfig, Augmenter, load_noise_bank
+from audio.config import FeatureConfig
+from audio.dataset import AUDIO_SUFFIXES, LIST_FILES, Clip, ClipSet, label_folders, load_clips
+from audio.labels import SILENCE, UNKNOWN
+from audio.synthesis.engines import ENGINE_NAMES
+from audio.synthesis.starter import base_material
+from audio.takes import checked_label, held_out
+from model.checkpoint import load_checkpoint
+from model.classifier import KeywordClassifier
+from model.evaluation import predict_probabilities
+from model.finetune import FinetuneConfig, finetune
+from model.grow import grow_labels
+
+Progress = Callable[[str, dict], None]  # (phase, values): "material" {done, total}, "step" StepReport fields
+
+
+@dataclass(frozen=True)
+class MaterialConfig:
+    """Base-vocabulary material mixed into fine-tuning, per base label."""
+
+    per_word: int = 16
+    unknown: int = 32
+    silence: int = 16
+    seed: int = 0
+    engines: tuple[str, ...] = ENGINE_NAMES
+    noise_dirs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AdaptRequest:
+    base: Path
+    data: tuple[Path, ...]  # the user's takes: split into training and held-out
+    extra: tuple[Path, ...] = ()  # training only: synthesized starter sets
+    finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
+    material: MaterialConfig = field(default_factory=MaterialConfig)
+    cache_dir: Path | None = None  # where base material is kept between runs
+    device: str = "cpu"
+    threads: int | None = 1  # torch CPU threads while adapting (None: leave as set); 1 is quickest on 2 busy cores
+
+
+@dataclass
+class AdaptOutcome:
+    """`model` is None when the run was stopped; figures are {accuracy, n, per_label}."""
+
+    model: KeywordClassifier | None
+    base_labels: tuple[str, ...]
+    new_labels: tuple[str, ...]
+    counts: dict[str, dict[str, int]]
+    before: dict
+    after: dict
+    seconds: dict[str, float]
+    history: list[dict]
+    stopped: bool = False
+
+    def summary(self) -> dict:
+        """Plain values for a checkpoint's training summary, JSON output and the app."""
+        return {"base_labels": list(self.base_labels), "new_labels": list(self.new_labels), "counts": self.counts,
+                "before": self.before, "after": self.after, "seconds": self.seconds, "stopped": self.stopped}
+
+
+Labelled = list[tuple[Path, str]]  # (file, label) pairs
+
+
+def split_takes(roots: Sequence[Path], train_only: bool = False) -> tuple[Labelled, Labelled]:
+    """(training, held-out) lists of (path, label) from Speech Commands folders."""
+    train, held = [], []
+    for root in roots:
+        root = Path(root)
+        if not root.is_dir():
+            raise FileNotFoundError(f"{root}: no such data folder; give a folder with one sub-folder per label")
+        listed = set()
+        for name in LIST_FILES.values():
+            if (root / name).is_file():
+                listed |= {line.strip() for line in (root / name).read_text().splitlines() if line.strip()}
+        for folder in label_folders(root):
+            label = checked_label(folder.name)
+            names = [f"{folder.name}/{p.name}" for p in sorted(folder.iterdir())
+                     if p.suffix.lower() in AUDIO_SUFFIXES and not p.name.startswith(".")]
+            kept = set() if train_only else listed if listed else held_out(names)
+            for name in names:
+                (held if name in kept else train).append((root / name, label))
+    return train, held
+
+
+def accuracy(model: KeywordClassifier, clips: np.ndarray, labels: Sequence[str]) -> dict:
+    """{accuracy, n, per_label: {label: {accuracy, n}}}; a label the model lacks is always wrong."""
+    if not len(clips):
+        return {"accuracy": None, "n": 0, "per_label": {}}
+    predicted = [model.labels[i] for i in predict_probabilities(model, clips).argmax(axis=1)]
+    right = np.array([p == t for p, t in zip(predicted, labels)])
+    per_label = {label: {"accuracy": float(right[[t == label for t in labels]].mean()), "n": labels.count(label)}
+                 for label in dict.fromkeys(labels)}
+    return {"accuracy": float(right.mean()), "n": len(labels), "per_label": per_label}
+
+
+@torch.no_grad()
+def softened(model: KeywordClassifier, waveforms: np.ndarray, temperature: float) -> np.ndarray:
+    """The model's probabilities at `temperature`: (clips, samples) -> (clips, classes)."""
+    model.eval()
+    logits = [model(torch.from_numpy(waveforms[i : i + 256]).to(model.device)) for i in range(0, len(waveforms), 256)]
+    return torch.softmax(torch.cat(logits) / temperature, dim=1).cpu().numpy()
+
+
+def cached_material(request: AdaptRequest, words: Sequence[str], unknown: bool, silence: bool,
+                    exclude: Sequence[str], on_progress: Progress | None,
+                    should_stop: Callable[[], bool]) -> tuple[np.ndarray, list[str]]:
+    """Base material as (clips (n, samples), labels), from the cache when it holds this recipe."""
+    m = request.material
+    recipe = {"words": list(words), "exclude": sorted(exclude), **asdict(m), "unknown": m.unknown if unknown else 0,
+              "silence": m.silence if silence else 0}
+    key = hashlib.sha1(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+    path = Path(request.cache_dir) / f"base-material-{key}.npz" if request.cache_dir else None
+    if path is not None and path.is_file():
+        with np.load(path) as cached:
+            return cached["clips"], [str(label) for label in cached["labels"]]
+    clips, labels = base_material(words, m.per_word, recipe["unknown"], recipe["silence"], exclude=exclude,
+                                  seed=m.seed, noise_dirs=[Path(d) for d in m.noise_dirs], engines=m.engines,
+                                  on_progress=lambda done, total: on_progress and on_progress(
+                                      "material", {"done": done, "total": total}),
+                                  should_stop=should_stop)
+    array = np.stack(clips).astype(np.float32) if clips else np.zeros((0, FeatureConfig().clip_samples), np.float32)
+    if path is not None and not should_stop():
+        write_atomically(path, lambda file: np.savez(file, clips=array, labels=np.array(labels)))
+    return array, labels
+
+
+def adapt(request: AdaptRequest, on_progress: Progress | None = None,
+          should_stop: Callable[[], bool] = lambda: False) -> AdaptOutcome:
+    """Run the flow; raises ValueError / FileNotFoundError with a hint for bad input."""
+    threads = torch.get_num_threads()
+    if request.threads:
+        torch.set_num_threads(request.threads)
+    try:
+        return _adapt(request, on_progress, should_stop)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _adapt(request: AdaptRequest, on_progress: Progress | None, should_stop: Callable[[], bool]) -> AdaptOutcome:
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    base = load_checkpoint(request.base, request.device).model
+    train, held = split_takes(request.data)
+    extra, _ = split_takes(request.extra, train_only=True)
+    if not train and not extra:
+        raise ValueError("no training takes found; record a few takes per word first")
+    new_labels = tuple(dict.fromkeys(label for _, label in [*train, *extra, *held] if label not in base.labels))
+    labels = (*base.labels, *new_labels)
+    words = [label for label in base.labels if label not in (UNKNOWN, SILENCE)]
+    material, material_labels = cached_material(request, words, UNKNOWN in labels, SILENCE in labels, new_labels,
+                                                on_progress, should_stop)
+    timings["material"] = time.perf_counter() - started
+    user = load_clips([Clip(path, label, "train") for path, label in train + extra], labels, base.config.features)
+    test = load_clips([Clip(path, label, "test") for path, label in held], labels, base.config.features)
+    test_labels = [labels[t] for t in test.targets]
+    before = accuracy(base, test.waveforms, test_labels)
+    examples = {label: user.waveforms[user.targets == labels.index(label)] for label in new_labels}
+    model = grow_labels(base, labels, examples)
+    clips = ClipSet(np.concatenate([user.waveforms, material]),
+                    np.concatenate([user.targets, [labels.index(label) for label in material_labels]]).astype(np.int64),
+                    labels, [*user.paths, *[""] * len(material)])
+    own = np.array([str(path) for path, _ in train], dtype=object)
+    repeats = np.ones(len(clips), np.int64)
+    repeats[: len(user)] = np.where(np.isin(np.array(user.paths, dtype=object), own), request.finetune.user_repeats, 1)
+    noise = load_noise_bank([Path(d) for d in request.material.noise_dirs], base.config.features.sample_rate) \
+        if request.material.noise_dirs else None
+    augmenter = Augmenter(AugmentConfig(), model.frontend, noise).to(model.device)
+    timings["preparation"] = time.perf_counter() - started - timings["material"]
+    torch.manual_seed(request.finetune.seed)
+    teacher = np.full((len(clips), len(base.labels)), np.nan, np.float32)  # the base's answers on base material
+    if len(material) and request.finetune.distill_weight:
+        teacher[len(user):] = softened(base, material, request.finetune.distill_temperature)
+    result = finetune(model, clips, request.finetune, repeats=repeats, teacher=teacher, augment=augmenter,
+                      on_step=lambda report: on_progress and on_progress("step", asdict(report)),
+                      should_stop=should_stop)
+    timings["training"] = result.seconds
+    counts = {"train_takes": dict(Counter(label for _, label in train)),
+              "starter": dict(Counter(label for _, label in extra)),
+              "base_material": dict(Counter(material_labels)),
+              "held_out": dict(Counter(label for _, label in held))}
+    history = [asdict(step) for step in result.steps]
+    if result.stopped:
+        timings["total"] = time.perf_counter() - started
+        return AdaptOutcome(None, base.labels, new_labels, counts, before, {}, timings, history, stopped=True)
+    evaluated = time.perf_counter()
+    after = accuracy(model, test.waveforms, test_labels)
+    timings["evaluation"] = time.perf_counter() - evaluated
+    timings["total"] = time.perf_counter() - started
+    return AdaptOutcome(model, base.labels, new_labels, counts, before, after, timings, history)
+
+
+def train_summary(request: AdaptRequest, outcome: AdaptOutcome) -> dict:
+    """What a fine-tuned checkpoint records about how it was made."""
+    return {"kind": "finetune", "base": str(request.base), "data": [str(d) for d in request.data],
+            "extra": [str(d) for d in request.extra], "finetune": request.finetune.to_dict(),
+            "material": asdict(request.material), **outcome.summary()}

@@ -1,0 +1,172 @@
+"""The fine-tuning loop: a trained model adapts to a few takes in seconds, not minutes.
+
+What makes it quick and keeps old words: the lower recurrent layers stay frozen (the MFCC
+front end has no weights), the learning rate is a tenth of training's with a short warm-up and
+a cosine decay, a few epochs only, and every batch mixes the user's takes (each repeated, so
+each epoch sees several augmented versions) with base-vocabulary clips. Progress is reported
+every step; `should_stop` is polled every step and the model is then left half-trained, so
+the caller must not save it (the model on disk stays as it was).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from audio.dataset import ClipSet
+from model.classifier import KeywordClassifier
+from model.training import class_weights
+
+Augment = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    """Defaults were measured on one speaker's takes (see bench/own_voice.py)."""
+
+    epochs: int = 4
+    batch_size: int = 32
+    learning_rate: float = 5e-3
+    weight_decay: float = 1e-2
+    warmup: float = 0.1  # share of the steps spent ramping the learning rate up
+    freeze_layers: int = 1  # lower recurrent layers kept as they are
+    user_repeats: int = 4  # times each user take appears per epoch (augmented anew each time)
+    label_smoothing: float = 0.0
+    distill_weight: float = 0.3  # keep the base model's answers on base material (Learning without Forgetting)
+    distill_temperature: float = 2.0
+    clip_grad_norm: float = 1.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0 or self.user_repeats < 1:
+            raise ValueError(f"epochs, batch size, learning rate and user repeats must be positive: {self}")
+        if self.freeze_layers < 0:
+            raise ValueError(f"freeze_layers must be >= 0, got {self.freeze_layers}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class StepReport:
+    """One optimiser step: the batch's loss and accuracy, and the time so far and still to go."""
+
+    step: int
+    steps: int
+    epoch: int
+    epochs: int
+    loss: float
+    accuracy: float
+    elapsed: float
+    eta: float
+
+
+@dataclass
+class FinetuneResult:
+    steps: list[StepReport] = field(default_factory=list)
+    stopped: bool = False
+    seconds: float = 0.0
+    trainable_parameters: int = 0
+
+
+def freeze_lower_layers(model: KeywordClassifier, count: int) -> list[nn.Parameter]:
+    """Stop gradients to recurrent layers 0 .. count-1; returns the parameters left to train."""
+    if count > model.config.num_layers:
+        raise ValueError(f"cannot freeze {count} layers of a {model.config.num_layers}-layer model")
+    for name, parameter in model.recurrent.layers.named_parameters():
+        layer = int(name.split("_l")[1].split("_")[0])  # weight_ih_l1_reverse -> 1
+        parameter.requires_grad_(layer >= count)
+    return [parameter for parameter in model.parameters() if parameter.requires_grad]
+
+
+def epoch_order(repeats: np.ndarray, generator: torch.Generator) -> torch.Tensor:
+    """Clip indices for one epoch: clip i appears repeats[i] times, shuffled. (sum(repeats),)"""
+    indices = torch.from_numpy(np.repeat(np.arange(len(repeats)), repeats))
+    return indices[torch.randperm(len(indices), generator=generator)]
+
+
+def distillation_loss(logits: torch.Tensor, teacher: torch.Tensor, temperature: float) -> torch.Tensor:
+    """KL(teacher || student) over the teacher's classes, the first `teacher.shape[1]` logits.
+
+    logits (batch, classes); teacher (batch, old_classes) probabilities at `temperature`, NaN
+    rows for clips without a teacher answer (they add nothing).
+    """
+    known = ~torch.isnan(teacher[:, 0])  # (batch,)
+    if not known.any():
+        return logits.new_zeros(())
+    student = torch.log_softmax(logits[known, : teacher.shape[1]] / temperature, dim=1)
+    return nn.functional.kl_div(student, teacher[known], reduction="batchmean") * temperature**2
+
+
+def finetune(model: KeywordClassifier, clips: ClipSet, config: FinetuneConfig, *, repeats: np.ndarray | None = None,
+             teacher: np.ndarray | None = None, augment: Augment | None = None,
+             on_step: Callable[[StepReport], None] | None = None,
+             should_stop: Callable[[], bool] = lambda: False) -> FinetuneResult:
+    """Train `model` in place on `clips`; clip i is seen `repeats[i]` times an epoch (default once).
+
+    `teacher` (clips, old_classes): the base model's probabilities at the distillation
+    temperature for clips whose answers should be kept (NaN rows elsewhere).
+    `augment(waveforms, generator)` maps clean clips (batch, samples) to MFCC; without it the
+    model's own front end is used. Classes are balanced in the loss, after the repeats.
+    """
+    if len(clips) == 0:
+        raise ValueError("nothing to fine-tune on: record some takes first")
+    if clips.labels != model.labels:
+        raise ValueError(f"clip labels {clips.labels} differ from the model's {model.labels}")
+    repeats = np.ones(len(clips), np.int64) if repeats is None else np.asarray(repeats, np.int64)
+    started = time.perf_counter()
+    device = model.device
+    parameters = freeze_lower_layers(model, config.freeze_layers)
+    generator = torch.Generator(device=device).manual_seed(config.seed)
+    order_generator = torch.Generator().manual_seed(config.seed)
+    steps_per_epoch = -(-int(repeats.sum()) // config.batch_size)
+    total = config.epochs * steps_per_epoch
+    optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
+    warmup = max(1, round(config.warmup * total))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * step / total)))
+    weights = class_weights(np.repeat(clips.targets, repeats), len(model.labels)).to(device)
+    loss_function = nn.CrossEntropyLoss(weight=weights, label_smoothing=config.label_smoothing)
+    features = augment or (lambda batch, _generator: model.features(batch))
+    waveforms, targets = torch.from_numpy(clips.waveforms), torch.from_numpy(clips.targets)
+    answers = None if teacher is None or config.distill_weight == 0 else torch.from_numpy(teacher.astype(np.float32))
+    result = FinetuneResult(trainable_parameters=sum(p.numel() for p in parameters))
+    model.train()
+    step = 0
+    for epoch in range(1, config.epochs + 1):
+        for indices in epoch_order(repeats, order_generator).split(config.batch_size):
+            if should_stop():
+                result.stopped = True
+                break
+            batch, batch_targets = waveforms[indices].to(device), targets[indices].to(device)
+            logits = model.classify(features(batch, generator))  # (batch, classes)
+            loss = loss_function(logits, batch_targets)
+            if answers is not None:
+                kept = distillation_loss(logits, answers[indices].to(device), config.distill_temperature)
+                loss = loss + config.distill_weight * kept
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(parameters, config.clip_grad_norm)
+            optimizer.step()
+            schedule.step()
+            step += 1
+            elapsed = time.perf_counter() - started
+            report = StepReport(step, total, epoch, config.epochs, loss.item(),
+                                float((logits.argmax(dim=1) == batch_targets).float().mean()),
+                                elapsed, elapsed / step * (total - step))
+            result.steps.append(report)
+            if on_step is not None:
+                on_step(report)
+        if result.stopped:
+            break
+    for parameter in model.parameters():
+        parameter.requires_grad_(True)
+    model.eval()
+    result.seconds = time.perf_counter() - started
+    return result

@@ -1,0 +1,149 @@
+"""Fine-tuning: a grown head keeps the old answers, a new tone word is learned, cancel changes
+nothing, versions switch and roll back without deleting, and the CLI prints before / after."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from app.finetune_dialog import FinetuneDialog
+from app.versions_dialog import VersionsDialog
+from audio.io import write_wav
+from cli.finetune import main as finetune_main
+from model.adapt import AdaptRequest, MaterialConfig, adapt
+from model.checkpoint import load_checkpoint
+from model.finetune import FinetuneConfig
+from model.grow import grow_labels
+from model.versions import VersionStore
+from tests.conftest import TONE_WORDS, tone_clip, tone_word
+from tests.test_app import (
+    no_sound_devices,  # noqa: F401 - shared fake
+    open_window,  # noqa: F401 - the fixture
+)
+
+QUICK = FinetuneConfig(epochs=3, batch_size=16, learning_rate=1e-2, freeze_layers=0, user_repeats=2)
+NO_SPEECH = MaterialConfig(per_word=0, unknown=0, silence=6)  # tests synthesize background only
+
+
+def dip(speaker: int) -> np.ndarray:
+    """A new tone "word" the tiny model has never heard: a high rising tone."""
+    shift = 1.0 + 0.05 * ((speaker % 5) - 2)
+    return tone_word(600.0 * shift, 300.0 * shift, seed=100 + speaker)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models: one thread is several times faster than two on a busy 2-core machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def takes(tmp_path_factory):
+    """The user's takes: 6 of each tone word and of the new word "dip" (20 % held out per label)."""
+    root = tmp_path_factory.mktemp("takes")
+    for speaker in range(6):
+        for word in TONE_WORDS:
+            write_wav(root / word / f"me_nohash_{word}{speaker}.wav", tone_clip(word, 30 + speaker))
+        write_wav(root / "dip" / f"me_nohash_dip{speaker}.wav", dip(speaker))
+    return root
+
+
+def request_for(base, takes, **options) -> AdaptRequest:
+    return AdaptRequest(base=base, data=(takes,), finetune=QUICK, material=NO_SPEECH, **options)
+
+
+def test_grown_head_keeps_old_logits_and_imprints_the_new_label(tiny_model):
+    model = load_checkpoint(tiny_model).model
+    clips = np.stack([dip(s) for s in range(4)])
+    grown = grow_labels(model, (*model.labels, "dip"), {"dip": clips})
+    assert grown.labels == (*model.labels, "dip")
+    waves = torch.from_numpy(np.stack([tone_clip("rise", 1), dip(7)]))
+    with torch.no_grad():
+        old, new = model(waves), grown(waves)
+    torch.testing.assert_close(new[:, : len(model.labels)], old)  # every old row kept exactly
+    assert new[1].argmax() == len(model.labels)  # imprinting: the new word wins before any training
+
+
+def test_adapt_learns_a_new_word_and_reports_before_and_after(tiny_model, takes, tmp_path):
+    steps = []
+    outcome = adapt(request_for(tiny_model, takes, cache_dir=tmp_path / "cache"),
+                    on_progress=lambda phase, values: steps.append(phase))
+    assert outcome.new_labels == ("dip",) and outcome.model.labels[-1] == "dip"
+    assert outcome.counts["held_out"] == {"fall": 1, "flat": 1, "rise": 1, "dip": 1}
+    assert outcome.before["per_label"]["dip"]["accuracy"] == 0.0  # the base cannot say it
+    assert outcome.after["per_label"]["dip"]["accuracy"] == 1.0
+    assert outcome.after["accuracy"] >= 0.75
+    assert "step" in steps and outcome.history[-1]["step"] == outcome.history[-1]["steps"]
+    assert list((tmp_path / "cache").glob("base-material-*.npz"))  # reused by the next run
+
+
+def test_cancel_stops_and_saves_nothing(tiny_model, takes):
+    outcome = adapt(request_for(tiny_model, takes), should_stop=lambda: True)
+    assert outcome.stopped and outcome.model is None
+
+
+def test_versions_switch_and_roll_back_without_deleting(tiny_model, tmp_path):
+    store = VersionStore(tmp_path / "models")
+    model = load_checkpoint(tiny_model).model
+    first = store.add(model, "shipped", {"accuracy": 0.5}, {"accuracy": 0.9}, {}, make_current=True)
+    second = store.add(model, first.id, {"accuracy": 0.9}, {"accuracy": 0.95}, {})
+    assert VersionStore(tmp_path / "models").current.id == second.id == "v0002"
+    store.select(first.id)
+    assert VersionStore(tmp_path / "models").current_path("shipped") == first.path
+    store.select(None)
+    reopened = VersionStore(tmp_path / "models")
+    assert reopened.current is None and str(reopened.current_path("shipped")) == "shipped"
+    assert [v.id for v in reopened.versions()] == ["v0001", "v0002"] and second.path.is_dir()
+    assert reopened.get("v0002").parent == "v0001" and reopened.get("v0002").after == {"accuracy": 0.95}
+    load_checkpoint(second.path)  # a complete model folder
+
+
+def test_cli_prints_before_and_after_as_json(tiny_model, takes, tmp_path, capsys):
+    code = finetune_main(["--base", str(tiny_model), "--data", str(takes), "--out", str(tmp_path / "out"), "--json",
+                          "--epochs", "3", "--lr", "0.01", "--freeze", "0", "--per-word", "0", "--unknown", "0",
+                          "--silence", "6", "--cache", "none", "--device", "cpu", "--data-dir", str(tmp_path)])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["new_labels"] == ["dip"] and result["held_out_clips"] == 4
+    assert result["after"] >= result["before"] and result["per_label"]["dip"]["after"] == 1.0
+    assert load_checkpoint(tmp_path / "out").model.labels[-1] == "dip"
+    code = finetune_main(["--base", str(tmp_path / "missing"), "--data", str(takes), "--out", str(tmp_path / "x")])
+    assert code == 2
+
+
+def test_dialog_fine_tunes_cancels_and_switches_versions(qtbot, tmp_path, open_window, tiny_model, takes):  # noqa: F811
+    window = open_window(tiny_model, autostart=False, data_dir=str(tmp_path / "data"))
+    qtbot.waitUntil(lambda: bool(window.model_info), timeout=10_000)
+    dialog = window.open_finetune()
+    dialog.request = request_for(tiny_model, takes)
+    dialog.epochs.setValue(20)
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.progress_bar.value() > 0, timeout=20_000)
+    dialog.cancel()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=20_000)
+    assert "nothing was saved" in dialog.eta_label.text()
+    assert VersionStore(tmp_path / "data" / "models").versions() == []
+
+    dialog.epochs.setValue(3)
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=30_000)
+    assert dialog.table.rowCount() == 5 and dialog.table.item(0, 3).text().endswith("%")
+    assert len(dialog.loss_curve.getData()[0]) == dialog.progress_bar.maximum()
+    assert "Saved as version v0001" in dialog.eta_label.text()
+    dialog.use_button.click()
+    qtbot.waitUntil(lambda: "v0001" in window.model_label.text(), timeout=10_000)
+    assert "dip" in window.labels_label.text()
+    dialog.close()
+
+    versions = window.open_versions()
+    assert versions.table.rowCount() == 2 and "(in use)" in versions.table.item(1, 0).text()
+    versions.table.selectRow(0)  # roll back to the shipped model
+    versions.use_button.click()
+    qtbot.waitUntil(lambda: "Model: default" in window.model_label.text(), timeout=20_000)
+    assert VersionStore(tmp_path / "data" / "models").current is None
+    assert (tmp_path / "data" / "models" / "v0001").is_dir()
+    assert isinstance(versions, VersionsDialog) and isinstance(dialog, FinetuneDialog)

@@ -1,0 +1,139 @@
+"""The recorder panel: takes from the live ring, cut around the word; bad labels; background;
+review (play, relabel, delete); and the type-a-word starting set."""
+
+import numpy as np
+import pytest
+
+from app.engine import SourceChoice
+from app.recorder_panel import RecorderPanel
+from audio.io import write_wav
+from audio.labels import SILENCE
+from audio.takes import TakeStore
+from audio.trim import speech_bounds
+from tests.conftest import tone_clip
+from tests.test_app import (
+    no_sound_devices,  # noqa: F401 - shared fake
+    open_window,  # noqa: F401 - the fixture
+)
+
+
+class ArraySource:
+    """A stand-in for the engine's ring: `audio` (samples,) already captured, position at its end."""
+
+    input_title = "test input"
+
+    def __init__(self, audio: np.ndarray | None) -> None:
+        self.audio = audio
+
+    def ring_position(self):
+        return None if self.audio is None else len(self.audio) - 24_000  # 1.5 s still to come
+
+    def read_ring(self, start, stop):
+        return self.audio[max(start, 0) : min(stop, len(self.audio))]
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path):
+    made = []
+
+    def make(audio, **options) -> RecorderPanel:
+        options.setdefault("take_seconds", 0.05)
+        options.setdefault("background_seconds", 0.05)
+        widget = RecorderPanel(TakeStore(tmp_path / "takes"), ArraySource(audio), tmp_path / "starter", **options)
+        qtbot.addWidget(widget)
+        made.append(widget)
+        return widget
+
+    yield make
+    for widget in made:
+        widget.shutdown()
+
+
+def speech(seconds: float = 3.0) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    audio = rng.normal(0, 0.002, round(seconds * 16_000)).astype(np.float32)
+    audio[-20_000:-4_000] += tone_clip("rise", 3)  # the word falls in the last 1.5 s
+    return audio
+
+
+def test_record_cuts_the_word_and_shows_counts_and_thumbnails(qtbot, panel):
+    recorder = panel(speech())
+    recorder.label_box.setEditText("left")
+    played = []
+    recorder.play_requested.connect(lambda audio, rate: played.append((audio, rate)))
+    recorder.record()
+    qtbot.waitUntil(lambda: recorder.store.counts() == {"left": 1}, timeout=5_000)
+    take = recorder.store.takes("left")[0]
+    audio = recorder.store.read(take)
+    start, end = speech_bounds(audio)
+    assert audio.shape == (16_000,) and abs((start + end) / 2 - 8_000) < 1_000
+    assert take.device == "test input"
+    assert "left</b> 1" in recorder.counts_label.text()
+    assert recorder.take_list.count() == 1 and not recorder.take_list.item(0).icon().isNull()
+    recorder.play_selected()
+    assert played and played[0][1] == 16_000 and played[0][0].shape == (16_000,)
+    recorder.relabel_selected("right")
+    assert recorder.store.counts() == {"left": 0, "right": 1}
+    recorder.relabel_selected("../up")
+    assert "Not relabelled" in recorder.message_label.text() and recorder.store.counts()["right"] == 1
+    recorder.delete_selected()
+    assert recorder.store.counts()["right"] == 0 and recorder.take_list.count() == 0
+
+
+@pytest.mark.parametrize("label", ["", "../../etc", "a/b", ".x"])
+def test_a_bad_label_gets_a_message_not_a_file(qtbot, panel, tmp_path, label):
+    recorder = panel(speech())
+    recorder.label_box.setEditText(label)
+    recorder.record()
+    assert recorder.message_label.text().startswith("Not recorded:")
+    assert recorder.recording is None
+    assert not [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix == ".wav"]
+
+
+def test_not_listening_is_explained(qtbot, panel):
+    recorder = panel(None)
+    recorder.label_box.setEditText("left")
+    recorder.record()
+    assert "press Listen first" in recorder.message_label.text()
+
+
+def test_background_records_silence_in_one_second_pieces(qtbot, panel):
+    recorder = panel(speech(), background_seconds=3.0)
+    recorder.source.ring_position = lambda: 0  # three seconds of room from the start
+    recorder.record_background()
+    qtbot.waitUntil(lambda: recorder.store.counts().get(SILENCE) == 3, timeout=10_000)
+    assert all(recorder.store.read(t).shape == (16_000,) for t in recorder.store.takes(SILENCE))
+
+
+def test_typing_a_new_word_synthesizes_a_starting_set(qtbot, panel, monkeypatch):
+    monkeypatch.setattr("app.recorder_panel.STARTER_CLIPS", 3)
+    recorder = panel(speech())
+    recorder.synth_worker.engines = ("espeak",)
+    recorder.set_model_labels(("left", "right"))
+    recorder.label_box.setEditText("left")
+    assert not recorder.synth_button.isEnabled()  # a known word needs no starting set
+    recorder.label_box.setEditText("banana")
+    assert recorder.synth_button.isEnabled()
+    recorder.synth_button.click()
+    qtbot.waitUntil(lambda: "ready" in recorder.message_label.text(), timeout=30_000)
+    assert recorder.starter_counts() == {"banana": 3}
+    assert "(+3 synth)" in recorder.counts_label.text()
+
+
+def test_the_window_records_from_the_engine_ring(qtbot, tmp_path, open_window, tiny_model):  # noqa: F811
+    """Record from the same ring the recogniser reads: a file plays in real time as the input."""
+    rng = np.random.default_rng(5)
+    quiet = rng.normal(0, 0.002, 16_000 * 6).astype(np.float32)
+    quiet[40_000:56_000] += tone_clip("flat", 2)  # 2.5-3.5 s
+    wav = tmp_path / "input.wav"
+    write_wav(wav, quiet)
+    window = open_window(tiny_model, SourceChoice(file=str(wav), speed=1.0), data_dir=str(tmp_path / "data"))
+    recorder = window.recorder
+    recorder.take_seconds = 1.2
+    qtbot.waitUntil(lambda: window.listening and (window.engine.ring_position() or 0) > 36_000, timeout=15_000)
+    recorder.label_box.setEditText("flat")
+    recorder.record()
+    qtbot.waitUntil(lambda: recorder.store.counts().get("flat") == 1, timeout=10_000)
+    audio = recorder.store.read(recorder.store.takes("flat")[0])
+    assert np.abs(audio).max() > 0.1  # the word, not the quiet around it
+    assert (tmp_path / "data" / "takes" / "flat").is_dir()

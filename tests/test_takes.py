@@ -1,0 +1,84 @@
+"""Takes: cutting around the speech, the store (save, relabel, delete, metadata) and label checks."""
+
+import json
+
+import numpy as np
+import pytest
+
+from audio.dataset import scan_folder
+from audio.takes import METADATA_FILE, TakeStore, held_out
+from audio.trim import cut_take, speech_bounds
+from tests.conftest import tone_word
+
+
+def word_at(seconds: float, total: float, rng_seed: int = 0) -> np.ndarray:
+    """A 0.5 s tone word starting at `seconds` in `total` s of quiet noise: (samples,)."""
+    rng = np.random.default_rng(rng_seed)
+    audio = rng.normal(0, 0.002, round(total * 16_000)).astype(np.float32)
+    word = tone_word(200.0, 100.0, samples=8_000 + 16_000)[:]  # the word lands somewhere in the first 1.5 s
+    start, end = speech_bounds(word)
+    piece = word[start:end]
+    begin = round(seconds * 16_000)
+    audio[begin : begin + len(piece)] += piece
+    return audio
+
+
+@pytest.mark.parametrize(("at", "total"), [(0.7, 2.5), (1.8, 2.5), (0.05, 0.8)])
+def test_cut_take_centres_the_word_in_one_second(at, total):
+    audio = word_at(at, total)
+    clip = cut_take(audio)
+    assert clip.shape == (16_000,) and clip.dtype == np.float32
+    start, end = speech_bounds(clip)
+    assert abs((start + end) / 2 - 8_000) < 800  # centred within 50 ms
+    assert np.abs(clip).max() == pytest.approx(np.abs(audio).max(), rel=1e-6)  # the whole word is kept
+
+
+def test_cut_take_of_background_keeps_one_second():
+    noise = np.random.default_rng(1).normal(0, 0.01, 40_000).astype(np.float32)
+    assert speech_bounds(noise) is None
+    assert cut_take(noise).shape == (16_000,)
+
+
+def test_store_saves_relabels_deletes_and_keeps_metadata(tmp_path):
+    store = TakeStore(tmp_path / "takes", speaker="Ada L")
+    take = store.save("left", cut_take(word_at(0.3, 1.5)), device="USB mic")
+    assert take.path.parent == tmp_path / "takes" / "left"
+    assert take.path.name.startswith("ada-l_nohash_")
+    assert store.counts() == {"left": 1}
+    metadata = json.loads((tmp_path / "takes" / METADATA_FILE).read_text())
+    assert metadata["takes"][take.name]["device"] == "USB mic" and metadata["takes"][take.name]["speaker"] == "ada-l"
+    second = store.save("left", np.zeros(16_000, np.float32))
+    assert second.path != take.path
+    moved = store.relabel(take, "right")
+    assert store.counts() == {"left": 1, "right": 1} and moved.device == "USB mic"
+    reopened = TakeStore(tmp_path / "takes")
+    assert [t.name for t in reopened.takes("right")] == [moved.name]
+    assert reopened.takes("right")[0].device == "USB mic"
+    reopened.delete(moved)
+    assert reopened.counts() == {"left": 1, "right": 0}
+    assert moved.name not in json.loads((tmp_path / "takes" / METADATA_FILE).read_text())["takes"]
+    clips = scan_folder(tmp_path / "takes", ["left", "right"])  # the project's loader reads the store
+    assert [clip.label for clip in clips] == ["left"]
+
+
+BAD_LABELS = ["", "   ", "../evil", "a/b", "a\\b", "..", ".hidden", "_background_noise_", "a\x01b"]
+
+
+@pytest.mark.parametrize("label", BAD_LABELS)
+def test_bad_labels_are_refused_and_write_nothing(tmp_path, label):
+    store = TakeStore(tmp_path / "takes")
+    with pytest.raises(ValueError):
+        store.save(label, np.zeros(16_000, np.float32))
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["takes"]  # not even an empty folder
+    take = store.save("ok", np.zeros(16_000, np.float32))
+    with pytest.raises(ValueError):
+        store.relabel(take, label)
+    assert take.path.is_file()
+
+
+def test_held_out_takes_are_deterministic_and_stable():
+    names = [f"left/me_nohash_{i:03d}.wav" for i in range(20)]
+    chosen = held_out(names)
+    assert len(chosen) == 4 and chosen == held_out(list(reversed(names)))
+    assert chosen <= held_out(names + [f"left/me_nohash_{i:03d}.wav" for i in range(20, 25)]) | chosen
+    assert held_out(names[:4]) == set()  # too few takes: all train
