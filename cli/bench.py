@@ -24,7 +24,7 @@ from model.config import ModelConfig
 from model.training import TrainConfig, train_model
 
 
-def median_ms(function: Callable[[], object], runs: int, device: torch.device, warmup: int = 5) -> float:
+def median_ms(function: Callable[[], object], runs: int, device: torch.device, warmup: int = 20) -> float:
     """Median wall time of `function` in milliseconds over `runs` calls, after `warmup` calls."""
     def synchronize() -> None:
         if device.type == "cuda":
@@ -44,7 +44,7 @@ def median_ms(function: Callable[[], object], runs: int, device: torch.device, w
 
 def latency(model: KeywordClassifier, runs: int) -> dict:
     window = torch.randn(1, model.config.features.clip_samples, device=model.device) * 0.1  # (1, samples)
-    with torch.no_grad():
+    with torch.inference_mode():  # as the live recogniser runs the model
         fast = median_ms(lambda: model(window), runs, model.device)
         trace = median_ms(lambda: model.trace(window), runs, model.device)
     return {"fast_ms": fast, "trace_ms": trace, "trace_over_fast": trace / fast}
