@@ -8,7 +8,7 @@ PYTHON := .venv/bin/python
 # and _silence_ (../shared/data/background_noise: the six Speech Commands noise files).
 CORPUS ?= corpora/default
 NOISE ?= ../shared/data/background_noise
-EPOCHS ?= 15
+EPOCHS ?= 30
 
 setup:
 	@scripts/bootstrap.sh
