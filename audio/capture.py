@@ -12,7 +12,6 @@ The sounddevice module is a constructor argument so tests pass a fake.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import soxr
 
 from audio.config import FeatureConfig
 from audio.ring_buffer import BlockRing, RingBuffer
+from audio.worker_thread import StoppableThread
 
 log = logging.getLogger(__name__)
 
@@ -111,15 +111,14 @@ class MicrophoneCapture:
         self.dropped_blocks = 0  # blocks lost because the pump thread fell a whole ring behind
         self._stream = None
         self._blocks: BlockRing | None = None
-        self._pump: threading.Thread | None = None
-        self._stopping = threading.Event()
+        self._pump = StoppableThread("capture-pump")
         self._driver_finished = False
         self._last_block = 0.0
         self._blocks_seen = False
 
     @property
     def running(self) -> bool:
-        return self._pump is not None and self._pump.is_alive()
+        return self._pump.running
 
     def start(self) -> bool:
         """Open the device and start capturing; on failure emit an error event and return False."""
@@ -140,20 +139,14 @@ class MicrophoneCapture:
             self._close_stream()
             self.on_event(SourceEvent("error", f"cannot open input {self.device_name or 'default'!r}: {error}"))
             return False
-        self._stopping.clear()
         self._last_block, self._blocks_seen = time.monotonic(), False
-        self._pump = threading.Thread(target=self._pump_loop, args=(rate, channels), name="capture-pump",
-                                      daemon=True)
-        self._pump.start()
+        self._pump.start(self._pump_loop, rate, channels)
         self.on_event(SourceEvent("started", f"{self.device.name} at {rate:g} Hz"))
         return True
 
     def stop(self) -> None:
         """Stop the stream and the pump thread; safe to call twice or after an error."""
-        self._stopping.set()
-        if self._pump is not None and self._pump is not threading.current_thread():
-            self._pump.join()
-            self._pump = None
+        if self._pump.stop():
             self.on_event(SourceEvent("stopped"))
         self._close_stream()
 
@@ -186,7 +179,7 @@ class MicrophoneCapture:
     def _pump_loop(self, rate: float, channels: int) -> None:
         resampler = soxr.ResampleStream(rate, self.config.sample_rate, 1, dtype="float32")
         reported = (self.overflows, self.dropped_blocks)
-        while not self._stopping.is_set():
+        while not self._pump.stopping.is_set():
             got = self._drain(resampler)
             if (self.overflows, self.dropped_blocks) != reported:
                 reported = (self.overflows, self.dropped_blocks)
@@ -195,11 +188,11 @@ class MicrophoneCapture:
             problem = self._device_problem(got)
             if problem:
                 self.on_event(SourceEvent("error", problem))
-                self._stopping.set()
+                self._pump.stopping.set()
                 self._close_stream()
                 return
             if not got:
-                self._stopping.wait(self.block_seconds / 2)
+                self._pump.stopping.wait(self.block_seconds / 2)
 
     def _drain(self, resampler: soxr.ResampleStream) -> bool:
         """Move every waiting block through downmix and resampling into the ring; True if any."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 import time
 
 import numpy as np
@@ -16,6 +15,7 @@ from audio.capture import EventHandler, SourceEvent
 from audio.config import FeatureConfig
 from audio.io import read_audio
 from audio.ring_buffer import RingBuffer
+from audio.worker_thread import StoppableThread
 
 
 class FileSource:
@@ -33,8 +33,7 @@ class FileSource:
         self.ring = RingBuffer(round(buffer_seconds * self.config.sample_rate))
         self.name = name
         self.on_event = on_event or (lambda event: None)
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
+        self._worker = StoppableThread("file-source")
 
     @classmethod
     def from_file(cls, path: str | os.PathLike, config: FeatureConfig | None = None, **options) -> FileSource:
@@ -44,7 +43,7 @@ class FileSource:
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._worker.running
 
     @property
     def duration(self) -> float:
@@ -52,39 +51,31 @@ class FileSource:
 
     def start(self) -> bool:
         """Start playing from the beginning; the ring's positions continue from where they were."""
-        self.stop()
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._play, name="file-source", daemon=True)
-        self._thread.start()
+        self._worker.start(self._play)
         self.on_event(SourceEvent("started", f"{self.name} at {self.speed:g}x"))
         return True
 
     def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self._worker.stop()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the file has been played (or stopped); False on timeout."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return not self.running
+        return self._worker.wait(timeout)
 
     def _play(self) -> None:
         started = time.monotonic()
         rate = self.config.sample_rate * self.speed
         for begin in range(0, len(self.audio), self.block):
-            if self._stopping.is_set():
+            if self._worker.stopping.is_set():
                 self.on_event(SourceEvent("stopped"))
                 return
             chunk = self.audio[begin : begin + self.block]
             if self.speed > 1:  # faster than real time: never run ahead of the readers
-                while not self.ring.wait_for_room(len(chunk), timeout=0.1) and not self._stopping.is_set():
+                while not self.ring.wait_for_room(len(chunk), timeout=0.1) and not self._worker.stopping.is_set():
                     pass
             if not math.isinf(self.speed):
                 due = started + (begin + len(chunk)) / rate  # a block is delivered once it has "been recorded"
-                self._stopping.wait(max(0.0, due - time.monotonic()))
+                self._worker.stopping.wait(max(0.0, due - time.monotonic()))
             self.ring.write(chunk)
         self.ring.close()
         self.on_event(SourceEvent("finished", f"{self.name}: {self.duration:.1f} s played"))

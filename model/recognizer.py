@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ import torch
 
 from audio.labels import SILENCE
 from audio.ring_buffer import RingBuffer
+from audio.worker_thread import StoppableThread
 from model.classifier import GateTrace, KeywordClassifier
 from model.smoothing import Detection, PosteriorSmoother, RecognizerConfig
 
@@ -155,37 +155,28 @@ class LiveRecognizer:
         self.on_result = on_result
         self.on_error = on_error or (lambda message: None)
         self.max_lag = math.inf if math.isinf(max_lag_seconds) else round(max_lag_seconds * recognizer.sample_rate)
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
+        self._worker = StoppableThread("recognizer")
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._worker.running
 
     def start(self) -> None:
         """Start listening from the ring's current position (the recogniser's clock restarts at 0)."""
-        self.stop()
-        self._stopping.clear()
+        self._worker.stop()
         self.recognizer.reset()
-        reader = self.ring.reader()
-        self._thread = threading.Thread(target=self._loop, args=(reader,), name="recognizer", daemon=True)
-        self._thread.start()
+        self._worker.start(self._loop, self.ring.reader())
 
     def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self._worker.stop()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the stream has ended and been processed (or the worker stopped); False on timeout."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return not self.running
+        return self._worker.wait(timeout)
 
     def _loop(self, reader) -> None:
         try:
-            while not self._stopping.is_set():
+            while not self._worker.stopping.is_set():
                 chunk = reader.read(timeout=0.05)
                 if chunk.size:
                     for result in self.recognizer.feed(chunk, latest_only=len(chunk) > self.max_lag):
