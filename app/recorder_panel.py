@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
 from app.synth_worker import SynthWorker
 from app.waveform_icon import waveform_pixmap
 from audio.dataset import label_folders
-from audio.labels import SILENCE
-from audio.takes import Take, TakeStore, checked_label
+from audio.labels import SILENCE, validate_label
+from audio.takes import Take, TakeStore
 from audio.trim import cut_take
 
 STARTER_CLIPS = 36  # clips synthesized for a typed word: a few dozen across engines and voices
@@ -138,7 +138,7 @@ class RecorderPanel(QWidget):
         if self.recording is not None:
             return
         try:
-            label = checked_label(label)
+            label = validate_label(label)
         except ValueError as error:
             self.show_message(f"Not recorded: {error}")
             return
@@ -205,7 +205,7 @@ class RecorderPanel(QWidget):
 
     def synthesize_current(self) -> None:
         try:
-            word = checked_label(self.current_label())
+            word = validate_label(self.current_label())
         except ValueError as error:
             self.show_message(f"Cannot synthesize: {error}")
             return

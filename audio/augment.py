@@ -20,6 +20,7 @@ from torch import nn
 from audio import perturb
 from audio.features import MFCC
 from audio.io import AudioFileError, read_audio
+from audio.noise import COLOURS, coloured_noise
 
 logger = logging.getLogger(__name__)
 
@@ -117,9 +118,9 @@ class AugmentConfig:
 
 def synthetic_noise(sample_rate: int, seconds: float = SYNTHETIC_NOISE_SECONDS) -> torch.Tensor:
     """White, pink and brown noise, `seconds` each at unit RMS, concatenated: (samples,)."""
-    generator = torch.Generator().manual_seed(0)
+    rng = np.random.default_rng(0)
     samples = round(seconds * sample_rate)
-    return torch.cat([perturb.coloured_noise(samples, exponent, generator) for exponent in (0.0, 1.0, 2.0)])
+    return torch.from_numpy(np.concatenate([coloured_noise(colour, samples, rng) for colour in COLOURS]))
 
 
 def load_noise_bank(dirs: list[Path], sample_rate: int) -> torch.Tensor:
@@ -190,25 +191,18 @@ class Augmenter(nn.Module):
         """(batch, samples) clean 1 s clips -> augmented MFCC (batch, frames, n_mfcc)."""
         if waveforms.dim() != 2:
             raise ValueError(f"expected waveforms shaped (batch, samples), got {tuple(waveforms.shape)}")
-        c, g, x = self.config, generator, waveforms
-        if c.speed_prob > 0:
-            x = self.speed(x, g)
-        if c.pitch_prob > 0:
-            x = self.pitch(x, g)
-        if c.reverb_prob > 0:
-            x = self.reverb(x, g)
-        if c.shift_prob > 0:
-            x = self.shift(x, g)
-        if c.noise_prob > 0:
-            x = self.add_noise(x, g)
-        if c.gain_prob > 0:
-            x = self.gain(x, g)
+        c, x = self.config, waveforms
+        waveform_stages = ((c.speed_prob, self.speed), (c.pitch_prob, self.pitch), (c.reverb_prob, self.reverb),
+                           (c.shift_prob, self.shift), (c.noise_prob, self.add_noise), (c.gain_prob, self.gain))
+        for probability, stage in waveform_stages:  # in this order; a disabled stage draws no numbers
+            if probability > 0:
+                x = stage(x, generator)
         power = self.frontend.power_spectrum(x)  # (batch, frames, bins)
         if c.vtlp_prob > 0:
-            power = self.vtlp(power, g)
+            power = self.vtlp(power, generator)
         features = self.frontend.cepstra(power)  # (batch, frames, n_mfcc)
         if c.specaugment_prob > 0:
-            features = self.specaugment(features, g)
+            features = self.specaugment(features, generator)
         return features
 
     def chosen(self, probability: float, batch: int, g: torch.Generator, device: torch.device) -> torch.Tensor:

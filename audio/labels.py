@@ -23,4 +23,6 @@ def validate_label(label: str) -> str:
         raise ValueError(f"label {label!r} cannot start with a dot")
     if any(ord(char) < 32 for char in name):
         raise ValueError(f"label {label!r} contains control characters")
+    if name == BACKGROUND_NOISE_FOLDER:  # the loader reads that folder as noise, never as a label
+        raise ValueError(f"{name!r} is reserved for noise recordings; record background as {SILENCE}")
     return name

@@ -1,8 +1,8 @@
 """Batched, stateless signal perturbations behind `audio.augment.Augmenter`.
 
 Every function takes a batch and per-item parameters as tensors on the batch's device
-and never leaves it; none draws random numbers except `room_impulse_responses` and
-`coloured_noise`, which take an explicit generator. Waveforms are (batch, samples),
+and never leaves it; none draws random numbers except `room_impulse_responses`, which takes
+an explicit generator. Waveforms are (batch, samples),
 power spectra (batch, frames, bins), features (batch, frames, coefficients).
 """
 
@@ -247,13 +247,3 @@ def mask_features(features: torch.Tensor, time_mask: torch.Tensor, coefficient_m
     mean = features.mean(dim=1, keepdim=True)  # (batch, 1, coefficients)
     masked = time_mask[:, :, None] | coefficient_mask[:, None, :]  # (batch, frames, coefficients)
     return torch.where(masked, mean, features)
-
-
-def coloured_noise(samples: int, exponent: float, generator: torch.Generator) -> torch.Tensor:
-    """Noise (samples,) with power spectrum ~ 1/f**exponent (0 white, 1 pink, 2 brown), unit RMS."""
-    white = torch.randn(samples, generator=generator)
-    spectrum = torch.fft.rfft(white)
-    frequency = torch.arange(spectrum.shape[0], dtype=torch.float32).clamp(min=1.0)
-    shaped = torch.fft.irfft(spectrum * frequency ** (-exponent / 2), n=samples)
-    shaped = shaped - shaped.mean()
-    return shaped / shaped.square().mean().sqrt()

@@ -23,7 +23,7 @@ from audio.atomic import read_json, remove_temp_files, write_json_atomically
 from audio.config import FeatureConfig
 from audio.dataset import AUDIO_SUFFIXES, label_folders
 from audio.io import read_audio, write_wav
-from audio.labels import BACKGROUND_NOISE_FOLDER, validate_label
+from audio.labels import validate_label
 from audio.synthesis.voice import safe_name
 
 METADATA_FILE = "takes.json"
@@ -42,14 +42,6 @@ class Take:
     @property
     def name(self) -> str:
         return f"{self.label}/{self.path.name}"
-
-
-def checked_label(label: str) -> str:
-    """`validate_label`, plus the folder names the loader treats specially."""
-    name = validate_label(label)
-    if name == BACKGROUND_NOISE_FOLDER:
-        raise ValueError(f"{name!r} is reserved for noise recordings; record background with the Background action")
-    return name
 
 
 class TakeStore:
@@ -74,7 +66,7 @@ class TakeStore:
 
     def takes(self, label: str | None = None) -> list[Take]:
         """Every take (of `label`), oldest first (names carry the time)."""
-        labels = [checked_label(label)] if label is not None else self.labels()
+        labels = [validate_label(label)] if label is not None else self.labels()
         return [self._take(path) for name in labels for path in self._files(name)]
 
     def save(self, label: str, audio: np.ndarray, device: str = "") -> Take:
@@ -116,7 +108,7 @@ class TakeStore:
         return self._take(target)
 
     def _folder(self, label: str) -> Path:
-        name = checked_label(label)
+        name = validate_label(label)
         folder = (self.root / name).resolve()
         if folder.parent != self.root.resolve():
             raise ValueError(f"label {label!r} would leave the takes folder; use letters, digits, - or _")
@@ -127,7 +119,7 @@ class TakeStore:
         name = take.name if isinstance(take, Take) else take
         label, _, file_name = name.partition("/")
         path = self._folder(label) / file_name
-        if not file_name or path.parent != self.root / checked_label(label) or not path.is_file():
+        if not file_name or path.parent != self.root / validate_label(label) or not path.is_file():
             raise FileNotFoundError(f"no take {name!r} in {self.root}")
         return path
 

@@ -29,10 +29,10 @@ from audio.atomic import write_atomically
 from audio.augment import AugmentConfig, Augmenter, load_noise_bank
 from audio.config import FeatureConfig
 from audio.dataset import AUDIO_SUFFIXES, LIST_FILES, Clip, ClipSet, label_folders, load_clips
-from audio.labels import SILENCE, UNKNOWN
+from audio.labels import SILENCE, UNKNOWN, validate_label
 from audio.synthesis.engines import ENGINE_NAMES
 from audio.synthesis.starter import base_material
-from audio.takes import checked_label, held_out
+from audio.takes import held_out
 from model.checkpoint import load_checkpoint
 from model.classifier import KeywordClassifier
 from model.evaluation import predict_probabilities
@@ -101,7 +101,7 @@ def split_takes(roots: Sequence[Path], train_only: bool = False) -> tuple[Labell
             if (root / name).is_file():
                 listed |= {line.strip() for line in (root / name).read_text().splitlines() if line.strip()}
         for folder in label_folders(root):
-            label = checked_label(folder.name)
+            label = validate_label(folder.name)
             names = [f"{folder.name}/{p.name}" for p in sorted(folder.iterdir())
                      if p.suffix.lower() in AUDIO_SUFFIXES and not p.name.startswith(".")]
             kept = set() if train_only else listed if listed else held_out(names)

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from scipy.special import softmax
 
 from audio.labels import SILENCE
 from audio.ring_buffer import RingBuffer
+from audio.trim import frame_levels
 from audio.worker_thread import StoppableThread
 from model.classifier import GateTrace, KeywordClassifier
 from model.smoothing import Detection, PosteriorSmoother, RecognizerConfig
@@ -45,9 +47,7 @@ class RecognitionResult:
 
 def loudest_frame_db(window: np.ndarray, frame: int) -> float:
     """Level of the loudest `frame`-sample frame of `window` (samples,), in dB re full scale."""
-    usable = len(window) // frame * frame
-    frames = window[:usable].reshape(-1, frame).astype(np.float64)  # (frames, frame)
-    rms = np.sqrt((frames**2).mean(axis=1).max()) if usable else 0.0
+    rms = frame_levels(window, frame).max() if len(window) else 0.0
     return float(20 * np.log10(rms + 1e-12))
 
 
@@ -105,7 +105,7 @@ class Recognizer:
         batch = torch.from_numpy(window[None]).to(self.model.device)  # (1, samples)
         if self.trace:
             trace = self.model.trace(batch)
-            return _softmax(trace.logits[0]), trace
+            return softmax(trace.logits[0]).astype(np.float32), trace
         return torch.softmax(self.model(batch), dim=-1)[0].cpu().numpy(), None
 
     def feed(self, chunk: np.ndarray, latest_only: bool = False) -> list[RecognitionResult]:
@@ -133,10 +133,6 @@ class Recognizer:
         step = max(1, round(chunk_seconds * self.sample_rate))
         return [result for begin in range(0, len(audio), step) for result in self.feed(audio[begin : begin + step])]
 
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max())
-    return (shifted / shifted.sum()).astype(np.float32)
 
 
 class LiveRecognizer:

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from audio.config import FeatureConfig
+from audio.noise import coloured_noise
 from model.smoothing import Detection
 
 
@@ -48,14 +49,6 @@ def word_bounds(clip: np.ndarray, frame: int, below_peak_db: float = 30.0) -> tu
     return int(loud[0] * frame), int(min(len(clip), (loud[-1] + 1) * frame))
 
 
-def synthetic_noise(samples: int, rng: np.random.Generator) -> np.ndarray:
-    """Pink-ish noise (samples,) with unit RMS: white noise with a 1/f spectrum imposed."""
-    spectrum = np.fft.rfft(rng.standard_normal(samples))
-    spectrum /= np.sqrt(np.maximum(np.arange(len(spectrum)), 1))
-    noise = np.fft.irfft(spectrum, n=samples)
-    return (noise / (noise.std() + 1e-12)).astype(np.float32)
-
-
 def build_stream(clips: Sequence[tuple[np.ndarray, str, bool]], seconds: float, rng: np.random.Generator,
                  noise: Sequence[np.ndarray] = (), noise_rms: float = 0.01,
                  gap_seconds: tuple[float, float] = (1.0, 3.0), config: FeatureConfig | None = None) -> Stream:
@@ -85,7 +78,7 @@ def build_stream(clips: Sequence[tuple[np.ndarray, str, bool]], seconds: float, 
 
 def _background(samples: int, noise: Sequence[np.ndarray], rng: np.random.Generator) -> np.ndarray:
     if not noise:
-        return synthetic_noise(samples, rng)
+        return coloured_noise("pink", samples, rng)
     source = noise[rng.integers(len(noise))]
     repeats = -(-samples // len(source)) + 1
     looped = np.tile(source, repeats)

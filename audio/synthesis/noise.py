@@ -14,24 +14,11 @@ from pathlib import Path
 import numpy as np
 
 from audio.io import AudioFileError, read_audio
+from audio.noise import COLOURS, coloured_noise
 from audio.synthesis.voice import SAMPLE_RATE
 
-COLOURS = ("white", "pink", "brown")
 RMS_DB = (-80.0, -15.0)  # clip loudness, dB relative to full scale
 RECORDED_SHARE = 0.5  # of silence clips cut from recordings, when recordings exist
-
-
-def coloured_noise(colour: str, samples: int, rng: np.random.Generator) -> np.ndarray:
-    """Unit-RMS noise (samples,) with a 1/f^k power spectrum: white k=0, pink 1, brown 2."""
-    exponent = {"white": 0.0, "pink": 1.0, "brown": 2.0}.get(colour)
-    if exponent is None:
-        raise ValueError(f"colour must be one of {COLOURS}, got {colour!r}")
-    spectrum = np.fft.rfft(rng.standard_normal(samples))  # (samples // 2 + 1,)
-    frequencies = np.fft.rfftfreq(samples)
-    frequencies[0] = frequencies[1]  # avoid dividing by zero at DC
-    noise = np.fft.irfft(spectrum / frequencies ** (exponent / 2), n=samples)
-    noise -= noise.mean()
-    return (noise / (np.sqrt(np.mean(noise**2)) + 1e-12)).astype(np.float32)
 
 
 def noise_files(noise_dirs: list[Path] | tuple[Path, ...]) -> list[Path]:
@@ -62,7 +49,7 @@ def silence_clip(index: int, seed: int, samples: int, files: list[Path]) -> tupl
             rms = np.sqrt(np.mean(piece.astype(np.float64) ** 2))
             if rms > 1e-6:
                 return path.stem, (piece / rms * gain).astype(np.float32)
-    colour = rng.choice(COLOURS)
+    colour = rng.choice(tuple(COLOURS))
     return colour, coloured_noise(colour, samples, generator) * np.float32(gain)
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from audio.config import FeatureConfig
 from audio.io import write_wav
-from audio.labels import SILENCE, UNKNOWN
+from audio.labels import SILENCE, UNKNOWN, validate_label
 from audio.synthesis import corpus
 from audio.synthesis.engines import DEFAULT_WEIGHTS, ENGINE_NAMES, available_engines
 from audio.synthesis.noise import noise_files, silence_clip
@@ -126,9 +126,7 @@ def write_starter_set(root: Path, word: str, count: int, seed: int = 0, engines:
     Typing a new word calls this, so the word can be learned before the user records it. Each
     file is written atomically; clips already there (same voice and parameters) are kept.
     """
-    from audio.takes import checked_label  # audio.takes imports the synthesis package
-
-    label = checked_label(word)
+    label = validate_label(word)
     if not label.replace(" ", "").replace("-", "").replace("'", "").isalpha():
         raise ValueError(f"cannot synthesize {word!r}: type a word (letters only) to have it spoken")
     written = 0
