@@ -31,7 +31,7 @@ from audio.labels import COMMAND_WORDS
 from audio.synthesis.starter import write_starter_set
 from audio.trim import cut_take
 from cli.common import run_command
-from model.adapt import AdaptRequest, MaterialConfig, accuracy, adapt
+from model.adapt import FINETUNE_AUGMENT, AdaptRequest, MaterialConfig, accuracy, adapt
 from model.checkpoint import DEFAULT_MODEL_DIR, load_checkpoint
 from model.finetune import FinetuneConfig
 
@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--repeats", type=int, default=FinetuneConfig.user_repeats)
     parser.add_argument("--lr", type=float, default=FinetuneConfig.learning_rate)
     parser.add_argument("--per-word", type=int, default=MaterialConfig.per_word, help="base material per command")
+    parser.add_argument("--augment", action="append", default=[], metavar="KEY=VALUE",
+                        help="change one fine-tuning augmentation setting (see audio/augment.py), repeatable")
     parser.add_argument("--threads", type=int, default=1, help="torch threads while fine-tuning (default 1)")
     parser.add_argument("--cache", metavar="DIR", help="keep base material here between runs (default: none, cold)")
     parser.add_argument("--seed", type=int, default=0)
@@ -104,12 +106,14 @@ def run(args: argparse.Namespace) -> int:
             finetune=replace(FinetuneConfig(), epochs=args.epochs, freeze_layers=args.freeze,
                              user_repeats=args.repeats, learning_rate=args.lr, seed=args.seed),
             material=MaterialConfig(per_word=args.per_word, seed=args.seed),
+            augment=FINETUNE_AUGMENT.with_settings(args.augment),
             cache_dir=Path(args.cache) if args.cache else work / "cache")
         started = time.perf_counter()
         outcome = adapt(request)
         wall = time.perf_counter() - started
     figures = {
         "base": args.base, "words": words, "new_words": new_words, "takes": split, "threads": args.threads,
+        "augment": args.augment,
         "starter_clips_per_new_word": args.starter, "starter_seconds": round(starter_seconds, 1),
         "finetune_wall_seconds": round(wall, 1),
         "finetune_seconds": {key: round(value, 1) for key, value in outcome.seconds.items()},

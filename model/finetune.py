@@ -36,7 +36,7 @@ class FinetuneConfig:
     weight_decay: float = 1e-2
     warmup: float = 0.1  # share of the steps spent ramping the learning rate up
     freeze_layers: int = 1  # lower recurrent layers kept as they are
-    user_repeats: int = 4  # times each user take appears per epoch (augmented anew each time)
+    user_repeats: int = 8  # times each user take appears per epoch (augmented anew each time)
     label_smoothing: float = 0.0
     distill_weight: float = 0.3  # keep the base model's answers on base material (Learning without Forgetting)
     distill_temperature: float = 2.0

@@ -9,9 +9,10 @@ import torch
 
 from app.finetune_dialog import FinetuneDialog
 from app.versions_dialog import VersionsDialog
+from audio.augment import AugmentConfig
 from audio.io import write_wav
 from cli.finetune import main as finetune_main
-from model.adapt import AdaptRequest, MaterialConfig, adapt
+from model.adapt import FINETUNE_AUGMENT, AdaptRequest, MaterialConfig, adapt
 from model.checkpoint import load_checkpoint
 from model.finetune import FinetuneConfig
 from model.grow import grow_labels
@@ -110,7 +111,9 @@ def test_cli_prints_before_and_after_as_json(tiny_model, takes, tmp_path, capsys
     result = json.loads(capsys.readouterr().out)
     assert result["new_labels"] == ["dip"] and result["held_out_clips"] == 4
     assert result["after"] >= result["before"] and result["per_label"]["dip"]["after"] == 1.0
-    assert load_checkpoint(tmp_path / "out").model.labels[-1] == "dip"
+    saved = load_checkpoint(tmp_path / "out")
+    assert saved.model.labels[-1] == "dip"
+    assert AugmentConfig.from_dict(saved.training["augment"]) == FINETUNE_AUGMENT  # the recipe travels with it
     code = finetune_main(["--base", str(tmp_path / "missing"), "--data", str(takes), "--out", str(tmp_path / "x")])
     assert code == 2
 
