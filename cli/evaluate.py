@@ -18,6 +18,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "count as _unknown_ when the model has it")
     parser.add_argument("--split", choices=("all", *SPLITS), default="all",
                         help="which clips: all (default), or one split from the folder's lists / speaker hash")
+    parser.add_argument("--speakers", type=int, default=0, metavar="N",
+                        help="also list the N speakers with the most clips and their accuracy (the JSON "
+                             "always has every speaker)")
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     add_device_option(parser)
     return parser
@@ -29,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     if not clips:
         raise ValueError(f"no clips for the model's labels in {', '.join(args.data)} (split: {args.split})")
     result = evaluate(model, load_clips(clips, model.labels, model.config.features))
-    print(json.dumps(result.to_dict()) if args.json else result.format_text())
+    print(json.dumps(result.to_dict()) if args.json else result.format_text(args.speakers))
     return 0
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from audio.io import write_wav
 from main import main
+from model.evaluation import accuracy_by_speaker
 from tests.conftest import TONE_WORDS, tone_clip
 
 
@@ -38,13 +39,19 @@ def test_eval_beats_chance(trained, corpus, capsys):
     assert result["accuracy"] > 0.8  # chance is 1/3
     assert set(result["per_class"]) == set(TONE_WORDS)
     assert np.array(result["confusion"]).sum() == 72
+    speakers = result["per_speaker"]
+    assert len(speakers) == 24 and {stats["n"] for stats in speakers.values()} == {3}
+    weighted = sum(stats["accuracy"] * stats["n"] for stats in speakers.values()) / 72
+    assert weighted == pytest.approx(result["accuracy"])
 
 
 def test_eval_text_report(trained, corpus, capsys):
     capsys.readouterr()
-    assert main(["eval", "--model", str(trained), "--data", str(corpus), "--split", "train"]) == 0
+    assert main(["eval", "--model", str(trained), "--data", str(corpus), "--split", "train", "--speakers", "2"]) == 0
     text = capsys.readouterr().out
     assert text.startswith("accuracy ") and "confusion (rows: true, columns: predicted)" in text
+    listed = text.split("largest speakers (2 of ")[1].splitlines()
+    assert len(listed) == 3 and all(line.strip().startswith("spk") for line in listed[1:])
 
 
 def test_predict_top3_and_bad_file(trained, corpus, tmp_path, capsys):
@@ -82,3 +89,12 @@ def test_user_errors_are_one_line(tmp_path, capsys):
     assert "no such model folder" in capsys.readouterr().err
     assert main(["train", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "m")]) == 2
     assert "no such data folder" in capsys.readouterr().err
+
+
+def test_accuracy_by_speaker_groups_on_the_nohash_prefix_largest_first():
+    paths = ["yes/flite-rms_nohash_a.wav", "no/flite-rms_nohash_b.wav", "yes/espeak-x_nohash_c.wav",
+             "up/flite-rms_nohash_d.wav"]
+    groups = accuracy_by_speaker(paths, np.array([True, False, True, False]))
+    assert list(groups) == ["flite-rms", "espeak-x"]
+    assert groups["flite-rms"] == {"accuracy": pytest.approx(1 / 3), "n": 3}
+    assert groups["espeak-x"] == {"accuracy": 1.0, "n": 1}
