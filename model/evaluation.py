@@ -28,8 +28,8 @@ def predict_probabilities(model: KeywordClassifier, waveforms: np.ndarray, batch
 
 @dataclass(frozen=True)
 class EvalReport:
-    """confusion[true][predicted] counts; per_class and per_speaker map a label or a speaker
-    (the file-name part before `_nohash_`) to its accuracy and clip count, largest first.
+    """confusion[true][predicted] counts; per_class maps a label, per_speaker a speaker (the
+    file-name part before `_nohash_`, most clips first) to its accuracy and clip count.
 
     A held-out split of a synthetic corpus can be dominated by one voice; per_speaker shows it.
     """
