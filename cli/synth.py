@@ -45,14 +45,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--unknown", type=int, default=1000, help="clips of other words in _unknown_, one word each (default: 1000)"
     )
     parser.add_argument(
-        "--unknown-words",
-        type=int,
-        default=None,
-        metavar="N",
-        help="draw _unknown_ from the N most frequent English words only, each then spoken by "
-        "several voices (default: every short word of the word list)",
-    )
-    parser.add_argument(
         "--silence", type=int, default=None, help="noise clips in _silence_ (default: same as --per-word)"
     )
     parser.add_argument(
@@ -86,7 +78,6 @@ def run(args: argparse.Namespace) -> int:
         words=args.words,
         per_word=args.per_word,
         unknown_count=args.unknown,
-        unknown_vocabulary=args.unknown_words,
         silence_count=args.silence,
         engines=args.engines,
         noise_dirs=tuple(args.noise),

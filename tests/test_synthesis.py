@@ -3,7 +3,6 @@
 import logging
 import random
 import re
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -103,24 +102,6 @@ def test_unknown_clips_are_other_words(corpus):
     assert len(vocabulary) > 10_000
     for near in ("yes", "yeah", "know", "now", "upper", "dawn", "lift", "write", "light", "own", "of", "top", "goes"):
         assert near not in vocabulary
-
-
-def test_common_unknown_words_are_frequent_and_spoken_by_several_voices(tmp_path):
-    commands = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
-    common = unknown_words(commands, most_common=200)
-    assert len(common) == len(set(common)) == 200
-    assert set(common) <= set(unknown_words(commands))
-    assert common[:3] == ["the", "to", "and"]  # most frequent first
-    assert {"house", "two"} <= set(common) and "aardvark" not in common
-    with pytest.raises(ValueError, match="at least 1"):
-        unknown_words(commands, most_common=0)
-
-    config = CorpusConfig(out_dir=tmp_path, words=WORDS, per_word=0, unknown_count=30, unknown_vocabulary=10,
-                          silence_count=0)
-    jobs, _ = plan_corpus(config)
-    spoken = Counter(job.text for job in jobs)
-    assert set(spoken) == set(unknown_words(WORDS, most_common=10)) and set(spoken.values()) == {3}
-    assert len({speaker_of(job.path) for job in jobs}) > 10  # each time by the next speaker
 
 
 def test_rerun_reuses_existing_files(corpus):

@@ -52,7 +52,6 @@ class CorpusConfig:
     words: tuple[str, ...] = DEFAULT_COMMANDS
     per_word: int = 1000
     unknown_count: int = 1000
-    unknown_vocabulary: int | None = None  # draw `_unknown_` from this many most frequent words (None: all)
     silence_count: int | None = None
     engines: tuple[str, ...] = ENGINE_NAMES
     noise_dirs: tuple[Path, ...] = ()
@@ -66,8 +65,6 @@ class CorpusConfig:
             raise ValueError(f"words must be lowercase letters only, got {self.words}")
         if min(self.per_word, self.unknown_count, self.silence_count or 0) < 0:
             raise ValueError("per_word, unknown_count and silence_count must be >= 0")
-        if self.unknown_vocabulary is not None and self.unknown_vocabulary < 1:
-            raise ValueError(f"unknown_vocabulary must be at least 1 word, got {self.unknown_vocabulary}")
         if self.workers < 1:
             raise ValueError(f"workers must be at least 1, got {self.workers}")
 
@@ -133,7 +130,7 @@ def plan_corpus(config: CorpusConfig) -> tuple[list[Job], Counter]:
 
 def _unknown_texts(config: CorpusConfig) -> list[str]:
     """`unknown_count` words, all different while the vocabulary lasts, then repeating."""
-    vocabulary = sorted(unknown_words(config.words, most_common=config.unknown_vocabulary))
+    vocabulary = unknown_words(config.words)
     rng = random.Random(f"{config.seed}-unknown-words")
     texts: list[str] = []
     while len(texts) < config.unknown_count:

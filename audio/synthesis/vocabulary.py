@@ -1,9 +1,5 @@
 """Words for `_unknown_`: many short English words that do not sound like any command.
 
-Optionally only the most frequent of them (by wordfreq's counts of written and spoken
-English): the everyday words people say around a command spotter, each of which the corpus
-can then speak with several voices, rather than thousands of rare words spoken once.
-
 A word that sounds like a command ("know" for no, "write" for right) taught as `_unknown_`
 would pull real commands into `_unknown_`. Three filters keep them out:
 1. a hand-made list of near-homophones and inflections of the default commands;
@@ -20,8 +16,6 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-
-from wordfreq import zipf_frequency
 
 log = logging.getLogger(__name__)
 
@@ -48,26 +42,13 @@ SUFFIXES = ("s", "es", "ed", "d", "ing", "er", "ers", "est", "y", "ly", "ward", 
 _STRESS = re.compile(r"[ˈˌːˑ‿]")
 
 
-def unknown_words(
-    commands: list[str] | tuple[str, ...], word_list: Path = WORD_LIST, most_common: int | None = None
-) -> list[str]:
+def unknown_words(commands: list[str] | tuple[str, ...], word_list: Path = WORD_LIST) -> list[str]:
     """Sorted lowercase alphabetic words of 2-6 letters from `word_list`, minus confusables.
 
-    With `most_common`, only that many: the most frequent in English, most frequent first.
     Raises FileNotFoundError with the package to install when the word list is missing.
     The result is cached per process: pronouncing the list takes a few seconds.
     """
-    words = _unknown_words(tuple(word.lower() for word in commands), Path(word_list))
-    if most_common is None:
-        return list(words)
-    if most_common < 1:
-        raise ValueError(f"most_common must be at least 1, got {most_common}")
-    return by_frequency(words)[:most_common]
-
-
-def by_frequency(words: tuple[str, ...] | list[str]) -> list[str]:
-    """`words`, most frequent in English first (wordfreq's Zipf scale; ties alphabetically)."""
-    return sorted(words, key=lambda word: (-zipf_frequency(word, "en"), word))
+    return list(_unknown_words(tuple(word.lower() for word in commands), Path(word_list)))
 
 
 @functools.lru_cache(maxsize=8)
