@@ -56,7 +56,8 @@ class MaterialConfig:
 
 # Gentler than training's augmentation: with five takes a word, noise down to -5 dB SNR and
 # frequent SpecAugment masks bury the little the user gave. `python -m bench.own_voice --seed S`
-# for S in 0-2: 95.1-95.2 % on held-out takes, against 92.9-94.8 % with training's settings
+# for S in 0-2, from the previous default model (default training augmentation): 95.1-95.2 % on
+# held-out takes, against 92.9-94.8 % with training's settings
 # (`--augment noise_prob=0.8 --augment snr_db_range=-5,25 --augment specaugment_prob=0.5`).
 FINETUNE_AUGMENT = AugmentConfig(noise_prob=0.5, snr_db_range=(5.0, 30.0), specaugment_prob=0.2)
 
