@@ -72,9 +72,15 @@ def pulse(tmp_path):
         log.close()
 
 
+def default_sigint() -> None:
+    """In the child before exec: Ctrl-C as in a terminal, even when the tests run with SIGINT
+    ignored (a shell's background job inherits SIG_IGN, and Python then never raises KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_python(args, env):
     return subprocess.Popen([sys.executable, *args], env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
 
 
 def wait_for_line(stream, prefix, timeout=60):
