@@ -92,8 +92,8 @@ class FinetuneDialog(QDialog):
         for plot in (self.loss_plot, self.accuracy_plot):
             plot.setLabel("bottom", "step")
             plot.showGrid(x=True, y=True, alpha=0.3)
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["label", "held-out takes", "before", "after"])
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels(["label", "held-out takes", "before", "after", "after, taken for"])
         self.table.horizontalHeader().setStretchLastSection(True)
         column = QVBoxLayout(self)
         column.addWidget(about)
@@ -143,12 +143,13 @@ class FinetuneDialog(QDialog):
                                f"{percent(before['accuracy'])} → {percent(after['accuracy'])} on {after['n']} takes "
                                f"(training {result['seconds']['training']:.0f} s). New labels: "
                                f"{', '.join(result['new_labels']) or 'none'}.")
-        rows = [("all", after["n"], before["accuracy"], after["accuracy"])]
-        rows += [(label, stats["n"], before["per_label"].get(label, {}).get("accuracy"), stats["accuracy"])
+        rows = [("all", after["n"], before["accuracy"], after["accuracy"], "")]
+        rows += [(label, stats["n"], before["per_label"].get(label, {}).get("accuracy"), stats["accuracy"],
+                  ", ".join(f"{other} ×{count}" for other, count in stats["confused_with"].items()))
                  for label, stats in after["per_label"].items()]
         self.table.setRowCount(len(rows))
         for index, row in enumerate(rows):
-            for column, value in enumerate((row[0], str(row[1]), percent(row[2]), percent(row[3]))):
+            for column, value in enumerate((row[0], str(row[1]), percent(row[2]), percent(row[3]), row[4])):
                 item = QTableWidgetItem(value)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter if column else Qt.AlignmentFlag.AlignLeft)
                 self.table.setItem(index, column, item)

@@ -8,7 +8,8 @@
    held-out ones.
 2. Words the base model lacks get a synthesized starting set (the type-a-word path).
 3. `model.adapt.adapt` fine-tunes (timed, base material synthesized cold unless --cache).
-4. Base and new model are scored on the held-out takes and on the base commands of `--real`.
+4. Base and new model are scored on the held-out takes (per word, with what each word was
+   taken for) and on the base commands of `--real`.
 """
 
 from __future__ import annotations
@@ -120,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         "held_out_before": outcome.before["accuracy"], "held_out_after": outcome.after["accuracy"],
         "held_out_clips": outcome.after["n"],
         "held_out_per_label": {k: v["accuracy"] for k, v in outcome.after["per_label"].items()},
+        "held_out_confused_with": {k: v["confused_with"] for k, v in outcome.after["per_label"].items()},
         "counts": outcome.counts,
     }
     if args.real:
@@ -132,6 +134,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"held-out takes ({figures['held_out_clips']}): {figures['held_out_before']:.1%} -> "
               f"{figures['held_out_after']:.1%}")
+        for word, accuracy_after in figures["held_out_per_label"].items():
+            confused = ", ".join(f"{other} {count}" for other, count in figures["held_out_confused_with"][word].items())
+            print(f"  {word:<12} {accuracy_after:6.1%}" + (f"  taken for: {confused}" if confused else ""))
         if args.real:
             print(f"real base commands ({figures['real_clips']}): {figures['real_before']:.1%} -> "
                   f"{figures['real_after']:.1%}")

@@ -109,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
               "new_labels": list(outcome.new_labels), "held_out_clips": outcome.after["n"],
               "before": outcome.before["accuracy"], "after": outcome.after["accuracy"],
               "per_label": {label: {"n": stats["n"], "before": outcome.before["per_label"][label]["accuracy"],
-                                    "after": stats["accuracy"]} for label, stats in outcome.after["per_label"].items()},
+                                    "after": stats["accuracy"], "confused_with": stats["confused_with"]}
+                            for label, stats in outcome.after["per_label"].items()},
               "counts": outcome.counts, "seconds": {k: round(v, 2) for k, v in outcome.seconds.items()}}
     if args.json:
         print(json.dumps(result))

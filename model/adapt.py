@@ -77,7 +77,7 @@ class AdaptRequest:
 
 @dataclass
 class AdaptOutcome:
-    """`model` is None when the run was stopped; figures are {accuracy, n, per_label}."""
+    """`model` is None when the run was stopped; figures are `accuracy`'s {accuracy, n, per_label}."""
 
     model: KeywordClassifier | None
     base_labels: tuple[str, ...]
@@ -120,13 +120,20 @@ def split_takes(roots: Sequence[Path], train_only: bool = False) -> tuple[Labell
 
 
 def accuracy(model: KeywordClassifier, clips: np.ndarray, labels: Sequence[str]) -> dict:
-    """{accuracy, n, per_label: {label: {accuracy, n}}}; a label the model lacks is always wrong."""
+    """{accuracy, n, per_label: {label: {accuracy, n, confused_with: {predicted: count}}}}.
+
+    `confused_with` counts the wrong answers for that label, most frequent first; a label the
+    model lacks is always wrong.
+    """
     if not len(clips):
         return {"accuracy": None, "n": 0, "per_label": {}}
     predicted = [model.labels[i] for i in predict_probabilities(model, clips).argmax(axis=1)]
     right = np.array([p == t for p, t in zip(predicted, labels)])
-    per_label = {label: {"accuracy": float(right[[t == label for t in labels]].mean()), "n": labels.count(label)}
-                 for label in dict.fromkeys(labels)}
+    per_label = {}
+    for label in dict.fromkeys(labels):
+        wrong = Counter(p for p, t in zip(predicted, labels) if t == label and p != label)
+        per_label[label] = {"accuracy": float(right[[t == label for t in labels]].mean()), "n": labels.count(label),
+                            "confused_with": dict(wrong.most_common())}
     return {"accuracy": float(right.mean()), "n": len(labels), "per_label": per_label}
 
 

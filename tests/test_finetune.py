@@ -76,7 +76,9 @@ def test_adapt_learns_a_new_word_and_reports_before_and_after(tiny_model, takes,
     assert outcome.new_labels == ("dip",) and outcome.model.labels[-1] == "dip"
     assert outcome.counts["held_out"] == {"fall": 1, "flat": 1, "rise": 1, "dip": 1}
     assert outcome.before["per_label"]["dip"]["accuracy"] == 0.0  # the base cannot say it
-    assert outcome.after["per_label"]["dip"]["accuracy"] == 1.0
+    assert sum(outcome.before["per_label"]["dip"]["confused_with"].values()) == 1  # so it said something else
+    assert "dip" not in outcome.before["per_label"]["dip"]["confused_with"]
+    assert outcome.after["per_label"]["dip"] == {"accuracy": 1.0, "n": 1, "confused_with": {}}
     assert outcome.after["accuracy"] >= 0.75
     assert "step" in steps and outcome.history[-1]["step"] == outcome.history[-1]["steps"]
     assert list((tmp_path / "cache").glob("base-material-*.npz"))  # reused by the next run
@@ -111,6 +113,7 @@ def test_cli_prints_before_and_after_as_json(tiny_model, takes, tmp_path, capsys
     result = json.loads(capsys.readouterr().out)
     assert result["new_labels"] == ["dip"] and result["held_out_clips"] == 4
     assert result["after"] >= result["before"] and result["per_label"]["dip"]["after"] == 1.0
+    assert result["per_label"]["dip"]["confused_with"] == {}
     saved = load_checkpoint(tmp_path / "out")
     assert saved.model.labels[-1] == "dip"
     assert AugmentConfig.from_dict(saved.training["augment"]) == FINETUNE_AUGMENT  # the recipe travels with it
@@ -135,6 +138,8 @@ def test_dialog_fine_tunes_cancels_and_switches_versions(qtbot, tmp_path, open_w
     dialog.start()
     qtbot.waitUntil(lambda: dialog.result is not None, timeout=30_000)
     assert dialog.table.rowCount() == 5 and dialog.table.item(0, 3).text().endswith("%")
+    for row in range(1, 5):  # a word is "taken for" something exactly when it was not always right
+        assert (dialog.table.item(row, 3).text() == "100.0%") == (dialog.table.item(row, 4).text() == "")
     assert len(dialog.loss_curve.getData()[0]) == dialog.progress_bar.maximum()
     assert "Saved as version v0001" in dialog.eta_label.text()
     dialog.use_button.click()
