@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from app.finetune_dialog import FinetuneDialog
+from app.finetune_dialog import FinetuneDialog, most_frequent_first
 from app.versions_dialog import VersionsDialog
 from audio.augment import AugmentConfig
 from audio.io import write_wav
@@ -119,6 +119,10 @@ def test_cli_prints_before_and_after_as_json(tiny_model, takes, tmp_path, capsys
     assert AugmentConfig.from_dict(saved.training["augment"]) == FINETUNE_AUGMENT  # the recipe travels with it
     code = finetune_main(["--base", str(tmp_path / "missing"), "--data", str(takes), "--out", str(tmp_path / "x")])
     assert code == 2
+
+
+def test_confusions_are_shown_most_frequent_first():  # a Qt signal hands the dict over in key order
+    assert most_frequent_first({"left": 1, "right": 4, "five": 3}) == [("right", 4), ("five", 3), ("left", 1)]
 
 
 def test_dialog_fine_tunes_cancels_and_switches_versions(qtbot, tmp_path, open_window, tiny_model, takes):  # noqa: F811
