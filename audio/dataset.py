@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -159,8 +159,14 @@ def load_clips(
 
 def load_splits(
     roots: Sequence[str | os.PathLike], labels: Sequence[str], config: FeatureConfig | None = None,
-    progress: bool = False,
+    progress: bool = False, fold_validation: bool = False,
 ) -> dict[str, ClipSet]:
-    """Scan and decode every folder in `roots`: {"train": ..., "validation": ..., "test": ...}."""
+    """Scan and decode every folder in `roots`: {"train": ..., "validation": ..., "test": ...}.
+
+    `fold_validation` moves the validation clips into training, in place (scan order kept), for
+    the final fit of a recipe whose epoch count was settled on validation; test clips stay out.
+    """
     clips = [clip for root in roots for clip in scan_folder(root, labels)]
+    if fold_validation:
+        clips = [replace(clip, split="train") if clip.split == "validation" else clip for clip in clips]
     return {split: load_clips([c for c in clips if c.split == split], labels, config, progress) for split in SPLITS}

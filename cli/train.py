@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--augment", action="append", default=[], metavar="KEY=VALUE",
                         help="change one augmentation setting, e.g. noise_prob=0.5 or snr_db_range=0,20 "
                              "(repeatable; the settings are listed in audio/augment.py)")
+    parser.add_argument("--train-on-validation", action="store_true",
+                        help="the final fit of a settled recipe: validation clips join the training clips, so no "
+                             "epoch is picked on them (the one with the lowest training loss is kept); test "
+                             "clips stay held out")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     add_device_option(parser)
     return parser
@@ -62,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
     config = ModelConfig(labels=parse_labels(args.labels, args.data), hidden_size=args.hidden_size,
                          num_layers=args.layers, bidirectional=not args.unidirectional, dropout=args.dropout,
                          pooling=args.pooling)
-    splits = load_splits(args.data, config.labels, config.features, progress=not args.quiet)
+    splits = load_splits(args.data, config.labels, config.features, progress=not args.quiet,
+                         fold_validation=args.train_on_validation)
     for split, clips in splits.items():
         print(f"{split}: {len(clips)} clips {clips.counts()}")
     train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed)
@@ -70,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
     augment_config = (AugmentConfig.off() if args.no_augment else AugmentConfig()).with_settings(args.augment)
     noise = load_noise_bank(args.noise, config.features.sample_rate)
     augmenter = Augmenter(augment_config, model.frontend, noise).to(device)
-    summary = {"data": args.data, "noise": args.noise, "device": str(device), "augment": augment_config.to_dict()}
+    summary = {"data": args.data, "noise": args.noise, "device": str(device), "augment": augment_config.to_dict(),
+               "trained_on_validation": args.train_on_validation}
     result = train_model(model, splits["train"], splits["validation"], train_config, args.out, augment=augmenter,
                          summary=summary, progress=not args.quiet)
     best = load_checkpoint(args.out, device)

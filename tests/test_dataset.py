@@ -1,6 +1,7 @@
 """The Speech Commands loader: layout, splits, label mapping, conversion, bad files."""
 
 import logging
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -106,6 +107,16 @@ def test_load_splits_pads_and_labels(tmp_path):
     assert splits["test"].targets.tolist() == [1]
     assert splits["test"].waveforms.shape == (1, 16_000)
     assert splits["train"].counts() == {"no": 1, "yes": 1}
+
+
+def test_fold_validation_trains_on_validation_clips_in_scan_order(tmp_path):
+    root = make_layout(tmp_path, words=("yes", "no"), speakers=("aa", "bb", "cc"), takes=1)
+    (root / "validation_list.txt").write_text("no/bb_nohash_0.wav\nyes/bb_nohash_0.wav\n")
+    (root / "testing_list.txt").write_text("yes/cc_nohash_0.wav\n")
+    folded = load_splits([root], ("no", "yes"), fold_validation=True)
+    assert len(folded["validation"]) == 0 and [Path(p).name for p in folded["test"].paths] == ["cc_nohash_0.wav"]
+    (root / "validation_list.txt").unlink()  # the same corpus without a validation list
+    assert folded["train"].paths == load_splits([root], ("no", "yes"))["train"].paths  # 5 clips, same order
 
 
 def test_missing_data_folder_has_a_hint(tmp_path):

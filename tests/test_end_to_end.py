@@ -1,10 +1,12 @@
 """Train -> eval -> predict through the real command line, on tone 'words' made here."""
 
 import json
+from collections import Counter
 
 import numpy as np
 import pytest
 
+from audio.dataset import scan_folder
 from audio.io import write_wav
 from main import main
 from model.evaluation import accuracy_by_speaker
@@ -82,6 +84,18 @@ def test_same_seed_same_model(corpus, trained, tmp_path):
     main(["train", "--data", str(corpus), "--out", str(again), "--epochs", "12", "--batch-size", "16",
           "--hidden-size", "16", "--layers", "1", "--lr", "0.01", "--seed", "1", "--quiet", "--device", "cpu"])
     assert (again / "model.safetensors").read_bytes() == (trained / "model.safetensors").read_bytes()
+
+
+def test_train_on_validation_keeps_test_clips_out(corpus, tmp_path, capsys):
+    splits = Counter(clip.split for clip in scan_folder(corpus, TONE_WORDS))
+    out = tmp_path / "final"
+    assert main(["train", "--data", str(corpus), "--out", str(out), "--epochs", "2", "--batch-size", "16",
+                 "--hidden-size", "8", "--layers", "1", "--train-on-validation", "--quiet", "--device", "cpu"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["test_clips"] == splits["test"]
+    training = json.loads((out / "config.json").read_text())["training"]
+    assert training["train_clips"] == splits["train"] + splits["validation"] and splits["validation"] > 0
+    assert training["trained_on_validation"] is True
+    assert [epoch["validation_accuracy"] for epoch in training["history"]] == [None] * len(training["history"])
 
 
 def test_user_errors_are_one_line(tmp_path, capsys):
