@@ -156,7 +156,8 @@ class FinetuneDialog(QDialog):
         for index, row in enumerate(rows):
             for column, value in enumerate((row[0], str(row[1]), percent(row[2]), percent(row[3]), row[4])):
                 item = QTableWidgetItem(value)
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter if column else Qt.AlignmentFlag.AlignLeft)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter if column
+                                      else Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(index, column, item)
         self.use_button.setEnabled(True)
 
