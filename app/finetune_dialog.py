@@ -33,7 +33,7 @@ def percent(value: float | None) -> str:
 
 
 def most_frequent_first(counts: dict[str, int]) -> list[tuple[str, int]]:
-    """Counts sorted by count, highest first (the result may come back from JSON in key order)."""
+    """Counts sorted by count, highest first (a Qt signal hands a dict over in key order)."""
     return sorted(counts.items(), key=lambda item: -item[1])
 
 
