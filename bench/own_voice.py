@@ -99,11 +99,12 @@ def run(args: argparse.Namespace) -> int:
         split = prepare_takes(Path(args.own_voice), words, args.takes, work / "takes")
         started = time.perf_counter()
         new_words = [word for word in words if word not in base.labels]
-        for word in new_words:
+        starter_words = new_words if args.starter > 0 else []  # --starter 0: new words from takes alone
+        for word in starter_words:
             write_starter_set(work / "starter", word, args.starter, seed=args.seed)
         starter_seconds = time.perf_counter() - started
         request = AdaptRequest(
-            base=Path(args.base), data=(work / "takes",), extra=(work / "starter",) if new_words else (),
+            base=Path(args.base), data=(work / "takes",), extra=(work / "starter",) if starter_words else (),
             finetune=replace(FinetuneConfig(), epochs=args.epochs, freeze_layers=args.freeze,
                              user_repeats=args.repeats, learning_rate=args.lr, seed=args.seed),
             material=MaterialConfig(per_word=args.per_word, seed=args.seed),
