@@ -32,11 +32,6 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 
 
-def most_frequent_first(counts: dict[str, int]) -> list[tuple[str, int]]:
-    """Counts sorted by count, highest first (a Qt signal hands a dict over in key order)."""
-    return sorted(counts.items(), key=lambda item: -item[1])
-
-
 class FinetuneDialog(QDialog):
     """`request` says what to fine-tune (its epochs come from the spin box); `versions_root` is
     where the result is saved; `parent_name` is recorded as the new version's parent."""
@@ -150,7 +145,7 @@ class FinetuneDialog(QDialog):
                                f"{', '.join(result['new_labels']) or 'none'}.")
         rows = [("all", after["n"], before["accuracy"], after["accuracy"], "")]
         rows += [(label, stats["n"], before["per_label"].get(label, {}).get("accuracy"), stats["accuracy"],
-                  ", ".join(f"{other} ×{count}" for other, count in most_frequent_first(stats["confused_with"])))
+                  ", ".join(f"{other} ×{count}" for other, count in stats["confused_with"].items()))
                  for label, stats in after["per_label"].items()]
         self.table.setRowCount(len(rows))
         for index, row in enumerate(rows):

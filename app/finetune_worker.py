@@ -19,8 +19,10 @@ log = logging.getLogger(__name__)
 
 
 class FinetuneWorker(QObject):
-    progress = Signal(str, dict)  # ("material", {done, total}) or ("step", StepReport fields)
-    finished = Signal(dict)  # the outcome's summary plus {"version", "path"}
+    # `object`, not `dict`: a dict signal becomes a key-sorted QVariantMap, and the summary's
+    # orders (labels as recorded, confusions most frequent first) would be lost on the way.
+    progress = Signal(str, object)  # ("material", {done, total}) or ("step", StepReport fields)
+    finished = Signal(object)  # the outcome's summary plus {"version", "path"}
     cancelled = Signal()
     error = Signal(str)
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from app.finetune_dialog import FinetuneDialog, most_frequent_first
+from app.finetune_dialog import FinetuneDialog
+from app.finetune_worker import FinetuneWorker
 from app.versions_dialog import VersionsDialog
 from audio.augment import AugmentConfig
 from audio.io import write_wav
@@ -121,8 +122,11 @@ def test_cli_prints_before_and_after_as_json(tiny_model, takes, tmp_path, capsys
     assert code == 2
 
 
-def test_confusions_are_shown_most_frequent_first():  # a Qt signal hands the dict over in key order
-    assert most_frequent_first({"left": 1, "right": 4, "five": 3}) == [("right", 4), ("five", 3), ("left", 1)]
+def test_worker_hands_the_summary_over_as_is(qapp):  # a dict signal would re-sort the keys
+    worker, received = FinetuneWorker(), []
+    worker.finished.connect(received.append)
+    worker.finished.emit({"confused_with": {"left": 6, "right": 4, "five": 3}})
+    assert list(received[0]["confused_with"]) == ["left", "right", "five"]  # most frequent first, kept
 
 
 def test_dialog_fine_tunes_cancels_and_switches_versions(qtbot, tmp_path, open_window, tiny_model, takes):  # noqa: F811
