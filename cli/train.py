@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
     parser.add_argument("--lr", type=float, default=TrainConfig.learning_rate, help="peak learning rate")
     parser.add_argument("--seed", type=int, default=TrainConfig.seed)
+    parser.add_argument("--ema", type=float, default=TrainConfig.ema_decay, metavar="DECAY",
+                        help="validate and save a moving average of the weights, e.g. 0.999 (default 0: off)")
     parser.add_argument("--hidden-size", type=int, default=ModelConfig.hidden_size)
     parser.add_argument("--layers", type=int, default=ModelConfig.num_layers)
     parser.add_argument("--unidirectional", action="store_true", help="forward direction only")
@@ -70,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
                          fold_validation=args.train_on_validation)
     for split, clips in splits.items():
         print(f"{split}: {len(clips)} clips {clips.counts()}")
-    train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed)
+    train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
+                               ema_decay=args.ema)
     model = KeywordClassifier(config).to(device)
     augment_config = (AugmentConfig.off() if args.no_augment else AugmentConfig()).with_settings(args.augment)
     noise = load_noise_bank(args.noise, config.features.sample_rate)

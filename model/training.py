@@ -1,5 +1,9 @@
 """The training loop: AdamW with a one-cycle schedule, gradient clipping, validation each
 epoch, the best checkpoint kept. Reproducible for a seed on the same device.
+
+With `ema_decay` set, an exponential moving average of the weights is kept beside the trained
+ones (torch's `AveragedModel`), and it is the average that is validated and saved: one epoch's
+weights swing with the last few hundred augmented batches, the average much less.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from audio.dataset import ClipSet
@@ -29,11 +34,14 @@ class TrainConfig:
     clip_grad_norm: float = 1.0  # guards against the exploding-gradient case
     label_smoothing: float = 0.05
     balance_classes: bool = True  # weight the loss so every class counts alike
+    ema_decay: float = 0.0  # 0: off; else the weight average kept per step, e.g. 0.999
     seed: int = 0
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0:
             raise ValueError(f"epochs, batch size and learning rate must be positive: {self}")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,9 @@ def train_model(
         weight=None if weights is None else weights.to(device), label_smoothing=config.label_smoothing
     )
     features = augment or (lambda batch, _generator: model.features(batch))
+    averaged = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True) \
+        if config.ema_decay else None
+    kept = model if averaged is None else averaged.module  # the weights validated and saved
     result = TrainResult()
     best_score = -float("inf")  # validation accuracy, or minus the training loss without validation clips
     for epoch in range(1, config.epochs + 1):
@@ -118,10 +129,12 @@ def train_model(
             nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad_norm)
             optimizer.step()
             schedule.step()
+            if averaged is not None:
+                averaged.update_parameters(model)
             total_loss += loss.item() * len(indices)
             correct += int((logits.argmax(dim=1) == batch_targets).sum())
             batches.set_postfix(loss=f"{loss.item():.3f}")
-        accuracy = evaluate(model, validation).accuracy if validation is not None and len(validation) else None
+        accuracy = evaluate(kept, validation).accuracy if validation is not None and len(validation) else None
         score = accuracy if accuracy is not None else -total_loss
         is_best = score > best_score
         report = EpochReport(epoch, config.epochs, total_loss / len(train), correct / len(train), accuracy,
@@ -132,7 +145,7 @@ def train_model(
             if out_dir is not None:
                 training = {**(summary or {}), "config": asdict(config), "best_epoch": epoch,
                             "train_clips": len(train), "history": [asdict(r) for r in result.history]}
-                save_checkpoint(model, out_dir, training=training,
+                save_checkpoint(kept, out_dir, training=training,
                                 metrics={"validation_accuracy": accuracy, "train_accuracy": report.train_accuracy})
         if progress:
             shown = "n/a" if accuracy is None else f"{accuracy:.2%}"
