@@ -105,8 +105,9 @@ def train_model(
         weight=None if weights is None else weights.to(device), label_smoothing=config.label_smoothing
     )
     features = augment or (lambda batch, _generator: model.features(batch))
-    averaged = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True) \
-        if config.ema_decay else None
+    averaged = None
+    if config.ema_decay:
+        averaged = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True)
     kept = model if averaged is None else averaged.module  # the weights validated and saved
     result = TrainResult()
     best_score = -float("inf")  # validation accuracy, or minus the training loss without validation clips
