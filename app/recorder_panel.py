@@ -136,6 +136,7 @@ class RecorderPanel(QWidget):
 
     def _start(self, label: str, seconds: float) -> None:
         if self.recording is not None:
+            self.show_message(f"Still recording {self.recording}: wait for that take to be saved")
             return
         try:
             label = validate_label(label)

@@ -97,6 +97,17 @@ def test_not_listening_is_explained(qtbot, panel):
     assert "press Listen first" in recorder.message_label.text()
 
 
+def test_a_second_press_while_recording_is_explained_and_records_once(qtbot, panel):
+    recorder = panel(speech(), take_seconds=0.3)
+    recorder.label_box.setEditText("left")
+    recorder.record()
+    recorder.record_background()
+    assert recorder.message_label.text() == "Still recording left: wait for that take to be saved"
+    qtbot.waitUntil(lambda: recorder.recording is None, timeout=5_000)
+    assert recorder.store.counts() == {"left": 1}
+    assert recorder.message_label.text() == "Saved 1 take of left"
+
+
 def test_background_records_silence_in_one_second_pieces(qtbot, panel):
     recorder = panel(speech(), background_seconds=3.0)
     recorder.source.ring_position = lambda: 0  # three seconds of room from the start
