@@ -1,7 +1,7 @@
 """On-the-fly training augmentation on the model's device: clean clips in, augmented MFCC out.
 
 `Augmenter` chains, each item with its own probability and parameters drawn from the
-caller's generator: speed, pitch, room, time shift, background noise, gain (waveform),
+caller's generator: speed, pitch, room, time shift, background noise, gain, clipping (waveform),
 vocal tract length perturbation (power spectrum), SpecAugment masks (features). The
 signal processing lives in `audio.perturb`; this module draws parameters and batches.
 """
@@ -37,6 +37,7 @@ class AugmentConfig:
     (p 0.3), shift up to +-0.1 s (p 0.5), noise at -5..25 dB SNR (p 0.8), gain -12..+6 dB (p 0.5), VTLP alpha
     0.85-1.15 with the 4.8 kHz boundary of Jaitly & Hinton (p 0.5), SpecAugment (p 0.5)
     with 2 time masks of up to 10 frames and 2 cepstral masks of up to 4 coefficients.
+    Clipping (a microphone set too hot: peak driven 3-18 dB over full scale) is off unless asked for.
     """
 
     speed_prob: float = 0.5
@@ -53,6 +54,8 @@ class AugmentConfig:
     snr_db_range: Range = (-5.0, 25.0)
     gain_prob: float = 0.5
     gain_db_range: Range = (-12.0, 6.0)
+    clipping_prob: float = 0.0
+    clipping_drive_db_range: Range = (3.0, 18.0)
     vtlp_prob: float = 0.5
     vtlp_alpha_range: Range = (0.85, 1.15)
     vtlp_boundary_hz: float = 4800.0
@@ -193,7 +196,8 @@ class Augmenter(nn.Module):
             raise ValueError(f"expected waveforms shaped (batch, samples), got {tuple(waveforms.shape)}")
         c, x = self.config, waveforms
         waveform_stages = ((c.speed_prob, self.speed), (c.pitch_prob, self.pitch), (c.reverb_prob, self.reverb),
-                           (c.shift_prob, self.shift), (c.noise_prob, self.add_noise), (c.gain_prob, self.gain))
+                           (c.shift_prob, self.shift), (c.noise_prob, self.add_noise), (c.gain_prob, self.gain),
+                           (c.clipping_prob, self.clipping))
         for probability, stage in waveform_stages:  # in this order; a disabled stage draws no numbers
             if probability > 0:
                 x = stage(x, generator)
@@ -262,6 +266,11 @@ class Augmenter(nn.Module):
         gain_db = draw(self.config.gain_db_range, x.shape[0], g, x.device)
         picked = self.chosen(self.config.gain_prob, x.shape[0], g, x.device)
         return torch.where(picked[:, None], perturb.apply_gain(x, gain_db), x)
+
+    def clipping(self, x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        drive_db = draw(self.config.clipping_drive_db_range, x.shape[0], g, x.device)
+        picked = self.chosen(self.config.clipping_prob, x.shape[0], g, x.device)
+        return torch.where(picked[:, None], perturb.overdrive(x, drive_db), x)
 
     def vtlp(self, power: torch.Tensor, g: torch.Generator) -> torch.Tensor:
         c, batch = self.config, power.shape[0]

@@ -206,6 +206,16 @@ def apply_gain(waves: torch.Tensor, gain_db: torch.Tensor, peak: float = 1.0) ->
     return waves * torch.minimum(factor, peak / loudest)[:, None]
 
 
+def overdrive(waves: torch.Tensor, drive_db: torch.Tensor) -> torch.Tensor:
+    """Hard clipping, as a microphone whose gain is set too high: (batch, samples) -> same shape.
+
+    Each item is scaled so its peak sits `drive_db` (batch,) above full scale, then cut at +-1;
+    0 dB leaves the shape as it is (the item peaks at exactly 1).
+    """
+    loudest = waves.abs().amax(dim=1).clamp(min=1e-12)  # (batch,)
+    return (waves * (10.0 ** (drive_db / 20.0) / loudest)[:, None]).clamp(-1.0, 1.0)
+
+
 def warp_frequencies(power: torch.Tensor, alpha: torch.Tensor, sample_rate: int, boundary_hz: float) -> torch.Tensor:
     """Vocal tract length perturbation of (batch, frames, bins) by `alpha` (batch,).
 

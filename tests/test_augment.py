@@ -116,6 +116,25 @@ def test_gain_stays_in_range_and_never_passes_full_scale(words, frontend):
     assert loud.abs().max() <= 1.0 + 1e-6
 
 
+def test_clipping_flattens_the_peaks_at_full_scale_by_the_drawn_drive(frontend):
+    burst = tone_burst(300.0, 0.2, 0.5, batch=64)  # peak 0.5
+    augmenter = Augmenter(only("clipping", clipping_drive_db_range=(6.0, 18.0)), frontend)
+    clipped = augmenter.clipping(burst, generator())
+    assert clipped.abs().max() == 1.0
+    # A sine driven d dB over full scale sits at the rail for 1 - (2/pi) asin(10^(-d/20)) of its cycle.
+    rail = (clipped.abs() == 1.0).sum(dim=1) / (burst.abs() > 0).sum(dim=1)
+    assert rail.min() > 1 - 2 / torch.pi * np.arcsin(10 ** (-6 / 20)) - 0.02
+    assert rail.max() < 1 - 2 / torch.pi * np.arcsin(10 ** (-18 / 20)) + 0.02
+    assert rail.max() - rail.min() > 0.18  # the drives spread over the range (at most 0.25 apart)
+    assert torch.equal(clipped[burst == 0], burst[burst == 0])  # silence stays silence
+
+
+def test_clipping_at_zero_drive_only_normalizes_the_peak():
+    words = torch.from_numpy(np.stack([tone_word(150.0, 200.0, seed=1)]))
+    same = perturb.overdrive(words, torch.zeros(1))
+    torch.testing.assert_close(same, words / words.abs().max())
+
+
 def test_time_shift_moves_the_onset_without_wrapping(frontend):
     burst = tone_burst(800.0, 0.5, 0.3, batch=32)
     shifted = Augmenter(only("shift"), frontend).shift(burst, generator())
