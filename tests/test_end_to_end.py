@@ -56,6 +56,24 @@ def test_eval_text_report(trained, corpus, capsys):
     assert len(listed) == 3 and all(line.strip().startswith("spk") for line in listed[1:])
 
 
+def test_eval_clip_db_scores_the_clips_clipped(trained, corpus, monkeypatch):
+    import cli.evaluate
+
+    scored, real_evaluate = [], cli.evaluate.evaluate
+
+    def keep_clips(model, clips):
+        scored.append(clips)
+        return real_evaluate(model, clips)
+
+    monkeypatch.setattr(cli.evaluate, "evaluate", keep_clips)
+    for drive in (None, "12"):
+        assert main(["eval", "--model", str(trained), "--data", str(corpus), "--json", "--device", "cpu",
+                     *(["--clip-db", drive] if drive else [])]) == 0
+    plain, clipped = (np.abs(clips.waveforms) for clips in scored)
+    assert plain.max() < 0.5 and (plain >= plain.max(axis=1, keepdims=True) * 0.99).mean() < 0.005
+    assert np.all(clipped.max(axis=1) == 1.0) and (clipped == 1.0).mean() > 0.02
+
+
 def test_predict_top3_and_bad_file(trained, corpus, tmp_path, capsys):
     good = corpus / "rise" / "spk03_nohash_0.wav"
     bad = tmp_path / "broken.wav"
