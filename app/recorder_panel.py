@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.synth_worker import SynthWorker
 from app.waveform_icon import waveform_pixmap
+from audio.clipping import is_clipped
 from audio.dataset import label_folders
 from audio.labels import SILENCE, validate_label
 from audio.takes import Take, TakeStore
@@ -170,7 +171,10 @@ class RecorderPanel(QWidget):
         for take in takes:
             self.take_saved.emit(take.name)
         self.refresh(select=takes[-1].name)
-        self.show_message(f"Saved {len(takes)} take{'s' * (len(takes) > 1)} of {label}")
+        saved = f"Saved {len(takes)} take{'s' * (len(takes) > 1)} of {label}"
+        if is_clipped(audio):
+            saved += " — it is clipped: turn the input gain down and record again"
+        self.show_message(saved)
 
     def selected_take(self) -> Take | None:
         item = self.take_list.currentItem()

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import torch
 
+from audio.clipping import is_clipped
 from audio.dataset import Clip, label_folders, load_clips
 from audio.io import read_audio, write_wav
 from audio.labels import COMMAND_WORDS
@@ -63,7 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def prepare_takes(own_voice: Path, words: list[str], takes: int, out: Path) -> dict[str, int]:
-    """Cut every take of `words` into out/word/, listing all but `takes` per word as held out."""
+    """Cut every take of `words` into out/word/, listing all but `takes` per word as held out.
+
+    Returns the count of training and held-out takes, and of those recorded clipped.
+    """
     chosen, held = [], []
     for word in words:
         files = sorted((own_voice / word).glob("*.wav"), key=lambda p: hashlib.sha1(p.name.encode()).hexdigest())
@@ -72,13 +76,16 @@ def prepare_takes(own_voice: Path, words: list[str], takes: int, out: Path) -> d
         chosen += files[:takes]
         held += files[takes:]
 
-    def cut(path: Path) -> None:
-        write_wav(out / path.parent.name / path.name, cut_take(read_audio(path)))
+    def cut(path: Path) -> bool:
+        audio = read_audio(path)
+        write_wav(out / path.parent.name / path.name, cut_take(audio))
+        return is_clipped(audio)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        list(pool.map(cut, chosen + held))
+        clipped = list(pool.map(cut, chosen + held))
     (out / "testing_list.txt").write_text("".join(f"{p.parent.name}/{p.name}\n" for p in held))
-    return {"train": len(chosen), "held_out": len(held)}
+    return {"train": len(chosen), "held_out": len(held), "train_clipped": sum(clipped[: len(chosen)]),
+            "held_out_clipped": sum(clipped[len(chosen) :])}
 
 
 def real_accuracy(model, real: Path) -> dict:
@@ -133,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(figures))
     else:
+        print(f"takes recorded clipped: {split['train_clipped']} of {split['train']} training, "
+              f"{split['held_out_clipped']} of {split['held_out']} held out")
         print(f"held-out takes ({figures['held_out_clips']}): {figures['held_out_before']:.1%} -> "
               f"{figures['held_out_after']:.1%}")
         for word, accuracy_after in figures["held_out_per_label"].items():

@@ -2,9 +2,13 @@
 
 import json
 
+import numpy as np
 import torch
 
+from audio.io import read_audio, write_wav
+from bench.own_voice import prepare_takes
 from main import main
+from tests.conftest import tone_clip
 
 
 def test_bench_reports_latency_ratio_and_throughput(tmp_path, capsys):
@@ -23,3 +27,17 @@ def test_bench_reports_latency_ratio_and_throughput(tmp_path, capsys):
 def test_bench_refuses_too_few_runs(capsys):
     assert main(["bench", "--runs", "10"]) == 2
     assert "at least 50" in capsys.readouterr().err
+
+
+def test_own_voice_bench_splits_cuts_and_counts_clipped_takes(tmp_path):
+    own_voice = tmp_path / "own_voice"
+    for word in ("fall", "rise"):
+        for speaker in range(4):
+            take = np.concatenate([np.zeros(8_000, np.float32), tone_clip(word, speaker)])  # 1.5 s, untrimmed
+            write_wav(own_voice / word / f"take{speaker}.wav", np.clip(take * 8, -1, 1) if speaker < 2 else take)
+    split = prepare_takes(own_voice, ["fall", "rise"], 1, tmp_path / "takes")
+    assert split["train"] == 2 and split["held_out"] == 6
+    assert split["train_clipped"] + split["held_out_clipped"] == 4
+    held = (tmp_path / "takes" / "testing_list.txt").read_text().split()
+    assert len(held) == 6 and all((tmp_path / "takes" / name).is_file() for name in held)
+    assert {read_audio(path).shape for path in (tmp_path / "takes").rglob("*.wav")} == {(16_000,)}

@@ -6,6 +6,7 @@ import pytest
 
 from app.engine import SourceChoice
 from app.recorder_panel import RecorderPanel
+from audio.clipping import clipped_share, is_clipped
 from audio.io import write_wav
 from audio.labels import SILENCE
 from audio.takes import TakeStore
@@ -108,6 +109,16 @@ def test_a_second_press_while_recording_is_explained_and_records_once(qtbot, pan
     assert recorder.message_label.text() == "Saved 1 take of left"
 
 
+def test_a_clipped_take_is_saved_with_a_warning(qtbot, panel):
+    hot = np.clip(speech() * 20, -1.0, 1.0)  # the word's peaks flattened at full scale
+    recorder = panel(hot, take_seconds=1.5)
+    recorder.label_box.setEditText("left")
+    recorder.record()
+    qtbot.waitUntil(lambda: recorder.store.counts() == {"left": 1}, timeout=5_000)
+    assert recorder.message_label.text() == (
+        "Saved 1 take of left — it is clipped: turn the input gain down and record again")
+
+
 def test_background_records_silence_in_one_second_pieces(qtbot, panel):
     recorder = panel(speech(), background_seconds=3.0)
     recorder.source.ring_position = lambda: 0  # three seconds of room from the start
@@ -148,3 +159,12 @@ def test_the_window_records_from_the_engine_ring(qtbot, tmp_path, open_window, t
     audio = recorder.store.read(recorder.store.takes("flat")[0])
     assert np.abs(audio).max() > 0.1  # the word, not the quiet around it
     assert (tmp_path / "data" / "takes" / "flat").is_dir()
+
+
+def test_clipped_share_counts_full_scale_samples():
+    audio = np.zeros(10_000, np.float32)
+    assert clipped_share(audio) == 0.0 and not is_clipped(audio) and clipped_share(audio[:0]) == 0.0
+    audio[:10] = 1.0
+    assert clipped_share(audio) == 0.001 and not is_clipped(audio)  # at the limit: still fine
+    audio[10:20] = -1.0
+    assert clipped_share(audio) == 0.002 and is_clipped(audio)
