@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.gate_stats import saturation_fractions, unit_orders
+from audio.clipping import is_clipped
 
 SILENT_DB = -100.0  # the level shown for digital silence
 
@@ -67,6 +68,7 @@ class Frame:
     gated: bool
     detection: DetectionView | None
     level_db: float
+    clipped: bool  # the last second of input reached full scale
     waveform: np.ndarray
     waveform_time: np.ndarray
     spectrogram: np.ndarray
@@ -127,6 +129,7 @@ class FrameBuilder:
             gated=bool(result.gated),
             detection=None if detection is None else DetectionView(detection.label, detection.confidence, time),
             level_db=level_db(window[-self.hop_samples :]),
+            clipped=is_clipped(window),
             waveform=waveform,
             waveform_time=self.waveform_time,
             spectrogram=self._mfcc.copy(),

@@ -10,6 +10,7 @@ from app.frames import Frame
 
 MFCC_LEVELS = (-30.0, 30.0)  # c1.. of speech rarely leave this range; fixed so loudness changes show
 METER_FLOOR_DB = -60
+CLIPPING_TIP = "The input reached full scale in the last second: turn the microphone gain down."
 
 
 class LivePanel(QWidget):
@@ -59,4 +60,7 @@ class LivePanel(QWidget):
             self.wave_plot.setXRange(start, 0, padding=0)
             self.mfcc_plot.setYRange(1, coefficients + 1, padding=0)
         self.meter.setValue(max(METER_FLOOR_DB, round(frame.level_db)))
-        self.level_label.setText(f"{frame.level_db:4.0f} dB" if frame.level_db > -100 else "silent")
+        level = f"{frame.level_db:4.0f} dB" if frame.level_db > -100 else "silent"
+        self.level_label.setText(f"{level}\nclipping" if frame.clipped else level)
+        self.level_label.setStyleSheet("color: #c0392b; font-weight: bold" if frame.clipped else "")
+        self.level_label.setToolTip(CLIPPING_TIP if frame.clipped else "")

@@ -13,6 +13,7 @@ import torch
 from PySide6.QtCore import QPointF
 
 from app.engine import SourceChoice
+from app.live_panel import CLIPPING_TIP, LivePanel
 from app.main import run_app
 from app.main_window import MainWindow
 from audio.io import write_wav
@@ -20,6 +21,7 @@ from model.checkpoint import load_checkpoint, save_checkpoint
 from model.classifier import KeywordClassifier
 from model.config import ModelConfig
 from tests.conftest import tone_clip
+from tests.test_app_frames import builder, clipped_sine, result
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -179,3 +181,12 @@ def test_screenshot_option_renders_the_window_and_quits(tmp_path, tiny_model, de
     assert done.returncode == 0, done.stderr
     assert shot.stat().st_size > 10_000
     assert run_app(["--file", str(tmp_path / "missing.wav")]) == 2  # refused before any window opens
+
+
+def test_the_live_panel_says_when_the_input_clips(qtbot):
+    frames, panel = builder(), LivePanel()
+    qtbot.addWidget(panel)
+    panel.show_frame(frames.add(result(0.1, clipped_sine())))
+    assert panel.level_label.text().endswith("clipping") and panel.level_label.toolTip() == CLIPPING_TIP
+    panel.show_frame(frames.add(result(0.2, clipped_sine() * 0.5)))
+    assert "clipping" not in panel.level_label.text() and panel.level_label.toolTip() == ""

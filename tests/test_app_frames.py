@@ -76,3 +76,15 @@ def test_a_looping_file_keeps_the_clock_running():
 
 def test_level_of_a_full_scale_sine_is_minus_three_db():
     assert round(level_db(np.sin(np.linspace(0, 200 * np.pi, 16_000))), 1) == -3.0
+
+
+def test_a_second_that_reached_full_scale_is_flagged_clipped():
+    frames = builder()
+    window = clipped_sine()
+    assert frames.add(result(0.1, window)).clipped
+    assert not frames.add(result(0.2, window * 0.5)).clipped
+
+
+def clipped_sine() -> np.ndarray:
+    """1 s of a sine driven ~10 dB over full scale and cut there. (16_000,)"""
+    return np.clip(3 * np.sin(np.linspace(0, 400 * np.pi, 16_000)), -1, 1).astype(np.float32)
