@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -72,7 +74,7 @@ class AdaptRequest:
     augment: AugmentConfig = FINETUNE_AUGMENT
     cache_dir: Path | None = None  # where base material is kept between runs
     device: str = "cpu"
-    threads: int | None = 1  # torch CPU threads while adapting (None: leave as set); 1 is quickest on 2 busy cores
+    threads: int | None = 1  # torch CPU threads while fine-tuning (None: leave as set); 1 is quickest on 2 busy cores
 
 
 @dataclass
@@ -168,16 +170,28 @@ def cached_material(request: AdaptRequest, words: Sequence[str], unknown: bool, 
     return array, labels
 
 
+@contextmanager
+def torch_threads(count: int | None) -> Iterator[None]:
+    """Run the block with `count` torch CPU threads (None: as they are), then put the setting back."""
+    before = torch.get_num_threads()
+    if count:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+# Scoring the held-out takes is one large batched inference, which every core speeds up, unlike
+# the small fine-tuning batches (`python -m bench.own_voice` reports its "evaluation" seconds).
+SCORING_THREADS = os.cpu_count() or 1
+
+
 def adapt(request: AdaptRequest, on_progress: Progress | None = None,
           should_stop: Callable[[], bool] = lambda: False) -> AdaptOutcome:
     """Run the flow; raises ValueError / FileNotFoundError with a hint for bad input."""
-    threads = torch.get_num_threads()
-    if request.threads:
-        torch.set_num_threads(request.threads)
-    try:
+    with torch_threads(request.threads):
         return _adapt(request, on_progress, should_stop)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _adapt(request: AdaptRequest, on_progress: Progress | None, should_stop: Callable[[], bool]) -> AdaptOutcome:
@@ -197,7 +211,8 @@ def _adapt(request: AdaptRequest, on_progress: Progress | None, should_stop: Cal
     user = load_clips([Clip(path, label, "train") for path, label in train + extra], labels, base.config.features)
     test = load_clips([Clip(path, label, "test") for path, label in held], labels, base.config.features)
     test_labels = [labels[t] for t in test.targets]
-    before = accuracy(base, test.waveforms, test_labels)
+    with torch_threads(SCORING_THREADS):
+        before = accuracy(base, test.waveforms, test_labels)
     examples = {label: user.waveforms[user.targets == labels.index(label)] for label in new_labels}
     model = grow_labels(base, labels, examples)
     clips = ClipSet(np.concatenate([user.waveforms, material]),
@@ -227,7 +242,8 @@ def _adapt(request: AdaptRequest, on_progress: Progress | None, should_stop: Cal
         timings["total"] = time.perf_counter() - started
         return AdaptOutcome(None, base.labels, new_labels, counts, before, {}, timings, history, stopped=True)
     evaluated = time.perf_counter()
-    after = accuracy(model, test.waveforms, test_labels)
+    with torch_threads(SCORING_THREADS):
+        after = accuracy(model, test.waveforms, test_labels)
     timings["evaluation"] = time.perf_counter() - evaluated
     timings["total"] = time.perf_counter() - started
     return AdaptOutcome(model, base.labels, new_labels, counts, before, after, timings, history)

@@ -85,6 +85,27 @@ def test_adapt_learns_a_new_word_and_reports_before_and_after(tiny_model, takes,
     assert list((tmp_path / "cache").glob("base-material-*.npz"))  # reused by the next run
 
 
+def test_takes_are_scored_on_every_core_and_trained_on_the_requested_threads(tiny_model, takes, monkeypatch):
+    import model.adapt
+
+    seen = []  # (function, torch threads when it was called)
+
+    def recorded(name):
+        real = getattr(model.adapt, name)
+
+        def call(*args, **kwargs):
+            seen.append((name, torch.get_num_threads()))
+            return real(*args, **kwargs)
+        return call
+
+    for name in ("accuracy", "finetune"):
+        monkeypatch.setattr(model.adapt, name, recorded(name))
+    monkeypatch.setattr(model.adapt, "SCORING_THREADS", 3)
+    adapt(request_for(tiny_model, takes, threads=2))
+    assert seen == [("accuracy", 3), ("finetune", 2), ("accuracy", 3)]
+    assert torch.get_num_threads() == 1  # as the caller had it
+
+
 def test_cancel_stops_and_saves_nothing(tiny_model, takes):
     outcome = adapt(request_for(tiny_model, takes), should_stop=lambda: True)
     assert outcome.stopped and outcome.model is None
