@@ -34,5 +34,5 @@ bench: setup
 default-model: setup
 	$(PYTHON) main.py synth --out $(CORPUS) --per-word 1500 --unknown 3000 --silence 1500 --noise $(NOISE)
 	$(PYTHON) main.py train --data $(CORPUS) --labels default --noise $(NOISE) --epochs $(EPOCHS) \
-		--seed 0 $(SPEAKER_AUGMENT) --out assets/models/default
+		--seed 0 --ema 0.999 $(SPEAKER_AUGMENT) --out assets/models/default
 	$(PYTHON) main.py eval --data $(CORPUS) --split test
