@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--per-word", type=int, default=MaterialConfig.per_word, help="base material per command")
     parser.add_argument("--augment", action="append", default=[], metavar="KEY=VALUE",
                         help="change one fine-tuning augmentation setting (see audio/augment.py), repeatable")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads while fine-tuning (default 1)")
+    parser.add_argument("--threads", type=int, help="torch threads while fine-tuning (default: every core)")
     parser.add_argument("--cache", metavar="DIR", help="keep base material here between runs (default: none, cold)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
@@ -98,7 +98,6 @@ def real_accuracy(model, real: Path) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    torch.set_num_threads(args.threads)
     words = [word.strip() for word in args.words.split(",") if word.strip()]
     base = load_checkpoint(args.base).model
     with tempfile.TemporaryDirectory(prefix="voxgate-bench-") as temp:
@@ -116,13 +115,13 @@ def run(args: argparse.Namespace) -> int:
                              user_repeats=args.repeats, learning_rate=args.lr, seed=args.seed),
             material=MaterialConfig(per_word=args.per_word, seed=args.seed),
             augment=FINETUNE_AUGMENT.with_settings(args.augment),
-            cache_dir=Path(args.cache) if args.cache else work / "cache")
+            cache_dir=Path(args.cache) if args.cache else work / "cache", threads=args.threads)
         started = time.perf_counter()
         outcome = adapt(request)
         wall = time.perf_counter() - started
     figures = {
-        "base": args.base, "words": words, "new_words": new_words, "takes": split, "threads": args.threads,
-        "augment": args.augment,
+        "base": args.base, "words": words, "new_words": new_words, "takes": split,
+        "threads": args.threads or torch.get_num_threads(), "augment": args.augment,
         "starter_clips_per_new_word": args.starter, "starter_seconds": round(starter_seconds, 1),
         "finetune_wall_seconds": round(wall, 1),
         "finetune_seconds": {key: round(value, 1) for key, value in outcome.seconds.items()},

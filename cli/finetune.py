@@ -15,7 +15,6 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import torch
 from tqdm import tqdm
 
 from audio import user_dirs
@@ -54,8 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="background-noise WAVs for augmentation and _silence_ (default: synthetic noise)")
     parser.add_argument("--cache", metavar="DIR", help="where base material is kept between runs (default: "
                                                        "DATA_DIR/cache; 'none' to synthesize every time)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (default 1: fastest for this small model on a busy machine)")
+    parser.add_argument("--threads", type=int,
+                        help="torch CPU threads while fine-tuning (default: as torch sets them, every core)")
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
     add_device_option(parser)
@@ -81,11 +80,10 @@ def make_request(args: argparse.Namespace) -> tuple[AdaptRequest, VersionStore |
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.threads < 1:
+    if args.threads is not None and args.threads < 1:
         raise ValueError(f"--threads must be at least 1, got {args.threads}")
-    torch.set_num_threads(args.threads)
     request, versions = make_request(args)
-    request = replace(request, device=str(resolve_device(args.device)))
+    request = replace(request, device=str(resolve_device(args.device)), threads=args.threads)
     bar = tqdm(total=0, unit="step", desc="fine-tune", disable=args.json, file=sys.stderr)
 
     def progress(phase: str, values: dict) -> None:

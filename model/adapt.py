@@ -74,7 +74,7 @@ class AdaptRequest:
     augment: AugmentConfig = FINETUNE_AUGMENT
     cache_dir: Path | None = None  # where base material is kept between runs
     device: str = "cpu"
-    threads: int | None = 1  # torch CPU threads while fine-tuning (None: leave as set); 1 is quickest on 2 busy cores
+    threads: int | None = None  # torch CPU threads while fine-tuning (None: as set; torch's default is every core)
 
 
 @dataclass

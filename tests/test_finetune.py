@@ -127,11 +127,21 @@ def test_versions_switch_and_roll_back_without_deleting(tiny_model, tmp_path):
     load_checkpoint(second.path)  # a complete model folder
 
 
-def test_cli_prints_before_and_after_as_json(tiny_model, takes, tmp_path, capsys):
+def test_cli_prints_before_and_after_as_json(tiny_model, takes, tmp_path, capsys, monkeypatch):
+    import cli.finetune
+
+    requests, real_adapt = [], cli.finetune.adapt
+
+    def adapt_and_keep_the_request(request, **options):
+        requests.append(request)
+        return real_adapt(request, **options)
+
+    monkeypatch.setattr(cli.finetune, "adapt", adapt_and_keep_the_request)
     code = finetune_main(["--base", str(tiny_model), "--data", str(takes), "--out", str(tmp_path / "out"), "--json",
                           "--epochs", "3", "--lr", "0.01", "--freeze", "0", "--per-word", "0", "--unknown", "0",
-                          "--silence", "6", "--cache", "none", "--device", "cpu", "--data-dir", str(tmp_path)])
-    assert code == 0
+                          "--silence", "6", "--cache", "none", "--device", "cpu", "--data-dir", str(tmp_path),
+                          "--threads", "1"])
+    assert code == 0 and [request.threads for request in requests] == [1]
     result = json.loads(capsys.readouterr().out)
     assert result["new_labels"] == ["dip"] and result["held_out_clips"] == 4
     assert result["after"] >= result["before"] and result["per_label"]["dip"]["after"] == 1.0
