@@ -48,6 +48,7 @@ class LivePanel(QWidget):
         layout.addWidget(self.plots, 1)
         layout.addLayout(meter_column)
         self._rect: tuple | None = None
+        self._clipping = False
 
     def show_frame(self, frame: Frame) -> None:
         self.wave_curve.setData(frame.waveform_time, frame.waveform)
@@ -62,5 +63,7 @@ class LivePanel(QWidget):
         self.meter.setValue(max(METER_FLOOR_DB, round(frame.level_db)))
         level = f"{frame.level_db:4.0f} dB" if frame.level_db > -100 else "silent"
         self.level_label.setText(f"{level}\nclipping" if frame.clipped else level)
-        self.level_label.setStyleSheet("color: #c0392b; font-weight: bold" if frame.clipped else "")
-        self.level_label.setToolTip(CLIPPING_TIP if frame.clipped else "")
+        if frame.clipped != self._clipping:  # restyling re-polishes the widget: only on a change
+            self._clipping = frame.clipped
+            self.level_label.setStyleSheet("color: #c0392b; font-weight: bold" if frame.clipped else "")
+            self.level_label.setToolTip(CLIPPING_TIP if frame.clipped else "")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -182,9 +181,10 @@ def torch_threads(count: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-# Scoring the held-out takes is one large batched inference, which every core speeds up, unlike
-# the small fine-tuning batches (`python -m bench.own_voice` reports its "evaluation" seconds).
-SCORING_THREADS = os.cpu_count() or 1
+# Scoring the held-out takes is one large batched inference: it runs on torch's own default
+# thread count (every core), taken here before any caller changes the setting
+# (`python -m bench.own_voice` reports its "evaluation" seconds).
+SCORING_THREADS = torch.get_num_threads()
 
 
 def adapt(request: AdaptRequest, on_progress: Progress | None = None,
