@@ -68,14 +68,15 @@ def run(args: argparse.Namespace) -> int:
     config = ModelConfig(labels=parse_labels(args.labels, args.data), hidden_size=args.hidden_size,
                          num_layers=args.layers, bidirectional=not args.unidirectional, dropout=args.dropout,
                          pooling=args.pooling)
+    # Every option is checked before the clips load, which can take minutes for a large corpus.
+    train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
+                               ema_decay=args.ema)
+    augment_config = (AugmentConfig.off() if args.no_augment else AugmentConfig()).with_settings(args.augment)
     splits = load_splits(args.data, config.labels, config.features, progress=not args.quiet,
                          fold_validation=args.train_on_validation)
     for split, clips in splits.items():
         print(f"{split}: {len(clips)} clips {clips.counts()}")
-    train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
-                               ema_decay=args.ema)
     model = KeywordClassifier(config).to(device)
-    augment_config = (AugmentConfig.off() if args.no_augment else AugmentConfig()).with_settings(args.augment)
     noise = load_noise_bank(args.noise, config.features.sample_rate)
     augmenter = Augmenter(augment_config, model.frontend, noise).to(device)
     summary = {"data": args.data, "noise": args.noise, "device": str(device), "augment": augment_config.to_dict(),

@@ -181,20 +181,13 @@ def torch_threads(count: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-# Scoring the held-out takes is one large batched inference: it runs on torch's own default
-# thread count (every core), taken here before any caller changes the setting
-# (`python -m bench.own_voice` reports its "evaluation" seconds).
-SCORING_THREADS = torch.get_num_threads()
-
-
 def adapt(request: AdaptRequest, on_progress: Progress | None = None,
           should_stop: Callable[[], bool] = lambda: False) -> AdaptOutcome:
-    """Run the flow; raises ValueError / FileNotFoundError with a hint for bad input."""
-    with torch_threads(request.threads):
-        return _adapt(request, on_progress, should_stop)
+    """Run the flow; raises ValueError / FileNotFoundError with a hint for bad input.
 
-
-def _adapt(request: AdaptRequest, on_progress: Progress | None, should_stop: Callable[[], bool]) -> AdaptOutcome:
+    `request.threads` applies to the training loop only; scoring the takes is one large batched
+    inference and runs on the caller's setting (every core unless the caller changed it).
+    """
     timings: dict[str, float] = {}
     started = time.perf_counter()
     base = load_checkpoint(request.base, request.device).model
@@ -211,8 +204,7 @@ def _adapt(request: AdaptRequest, on_progress: Progress | None, should_stop: Cal
     user = load_clips([Clip(path, label, "train") for path, label in train + extra], labels, base.config.features)
     test = load_clips([Clip(path, label, "test") for path, label in held], labels, base.config.features)
     test_labels = [labels[t] for t in test.targets]
-    with torch_threads(SCORING_THREADS):
-        before = accuracy(base, test.waveforms, test_labels)
+    before = accuracy(base, test.waveforms, test_labels)
     examples = {label: user.waveforms[user.targets == labels.index(label)] for label in new_labels}
     model = grow_labels(base, labels, examples)
     clips = ClipSet(np.concatenate([user.waveforms, material]),
@@ -229,9 +221,10 @@ def _adapt(request: AdaptRequest, on_progress: Progress | None, should_stop: Cal
     teacher = np.full((len(clips), len(base.labels)), np.nan, np.float32)  # the base's answers on base material
     if len(material) and request.finetune.distill_weight:
         teacher[len(user):] = softened(base, material, request.finetune.distill_temperature)
-    result = finetune(model, clips, request.finetune, repeats=repeats, teacher=teacher, augment=augmenter,
-                      on_step=lambda report: on_progress and on_progress("step", asdict(report)),
-                      should_stop=should_stop)
+    with torch_threads(request.threads):
+        result = finetune(model, clips, request.finetune, repeats=repeats, teacher=teacher, augment=augmenter,
+                          on_step=lambda report: on_progress and on_progress("step", asdict(report)),
+                          should_stop=should_stop)
     timings["training"] = result.seconds
     counts = {"train_takes": dict(Counter(label for _, label in train)),
               "starter": dict(Counter(label for _, label in extra)),
@@ -242,8 +235,7 @@ def _adapt(request: AdaptRequest, on_progress: Progress | None, should_stop: Cal
         timings["total"] = time.perf_counter() - started
         return AdaptOutcome(None, base.labels, new_labels, counts, before, {}, timings, history, stopped=True)
     evaluated = time.perf_counter()
-    with torch_threads(SCORING_THREADS):
-        after = accuracy(model, test.waveforms, test_labels)
+    after = accuracy(model, test.waveforms, test_labels)
     timings["evaluation"] = time.perf_counter() - evaluated
     timings["total"] = time.perf_counter() - started
     return AdaptOutcome(model, base.labels, new_labels, counts, before, after, timings, history)

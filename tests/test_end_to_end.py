@@ -121,6 +121,12 @@ def test_user_errors_are_one_line(tmp_path, capsys):
     assert "no such model folder" in capsys.readouterr().err
     assert main(["train", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "m")]) == 2
     assert "no such data folder" in capsys.readouterr().err
+    # Options are checked before any clip loads: the bad option is named, not the folder.
+    train = ["train", "--data", str(tmp_path / "missing"), "--labels", "default", "--out", str(tmp_path / "m")]
+    assert main([*train, "--ema", "1.5"]) == 2
+    assert "ema_decay must be in [0, 1)" in capsys.readouterr().err
+    assert main([*train, "--augment", "loud=1"]) == 2
+    assert "augmentation setting 'loud=1'" in capsys.readouterr().err
 
 
 def test_accuracy_by_speaker_groups_on_the_nohash_prefix_largest_first():
