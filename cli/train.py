@@ -33,6 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=TrainConfig.seed)
     parser.add_argument("--ema", type=float, default=TrainConfig.ema_decay, metavar="DECAY",
                         help="validate and save a moving average of the weights, e.g. 0.999 (default 0: off)")
+    parser.add_argument("--word-loss", type=float, default=TrainConfig.word_loss_weight, metavar="WEIGHT",
+                        help="also train a head that names each clip's word (commands and other words with a "
+                             "folder of their own), with this weight: it keeps the words apart that the "
+                             "product's head lumps into _unknown_, for fine-tuning to new words (default 0: off)")
     parser.add_argument("--hidden-size", type=int, default=ModelConfig.hidden_size)
     parser.add_argument("--layers", type=int, default=ModelConfig.num_layers)
     parser.add_argument("--unidirectional", action="store_true", help="forward direction only")
@@ -70,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
                          pooling=args.pooling)
     # Every option is checked before the clips load, which can take minutes for a large corpus.
     train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed,
-                               ema_decay=args.ema)
+                               ema_decay=args.ema, word_loss_weight=args.word_loss)
     augment_config = (AugmentConfig.off() if args.no_augment else AugmentConfig()).with_settings(args.augment)
     splits = load_splits(args.data, config.labels, config.features, progress=not args.quiet,
                          fold_validation=args.train_on_validation)

@@ -89,10 +89,14 @@ class KeywordClassifier(nn.Module):
         """(batch, samples) -> MFCC (batch, frames, n_mfcc)."""
         return self.frontend(waveform)
 
+    def embed(self, features: torch.Tensor) -> torch.Tensor:
+        """MFCC (batch, frames, n_mfcc) -> the head's input, pooled top-layer states (batch, dirs * hidden)."""
+        hidden = self.recurrent(normalize_utterance(features))  # (batch, frames, dirs * hidden)
+        return self.pool(hidden)
+
     def classify(self, features: torch.Tensor) -> torch.Tensor:
         """MFCC (batch, frames, n_mfcc) -> logits (batch, classes); training feeds augmented MFCC here."""
-        hidden = self.recurrent(normalize_utterance(features))  # (batch, frames, dirs * hidden)
-        return self.head(self.pool(hidden))
+        return self.head(self.embed(features))
 
     def forward(self, waveform: torch.Tensor) -> torch.Tensor:
         return self.classify(self.features(waveform))

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from audio.labels import UNKNOWN, validate_label
-from model.classifier import KeywordClassifier, normalize_utterance
+from model.classifier import KeywordClassifier
 
 UNKNOWN_MARGIN = 1.0  # logit a copied `_unknown_` row starts below the original
 IMPRINT_MARGIN = 0.5  # on average over its clips, an imprinted label starts this far ahead of the old ones
@@ -32,8 +32,7 @@ def embed(model: KeywordClassifier, waveforms: np.ndarray, batch_size: int = 128
     parts = []
     for start in range(0, len(waveforms), batch_size):
         batch = torch.from_numpy(waveforms[start : start + batch_size]).to(model.device)  # (batch, samples)
-        hidden = model.recurrent(normalize_utterance(model.features(batch)))  # (batch, frames, dirs * hidden)
-        parts.append(model.pool(hidden))
+        parts.append(model.embed(model.features(batch)))
     model.train(was_training)
     return torch.cat(parts) if parts else torch.zeros(0, model.recurrent.output_size, device=model.device)
 

@@ -1,6 +1,12 @@
 """The training loop: AdamW with a one-cycle schedule, gradient clipping, validation each
 epoch, the best checkpoint kept. Reproducible for a seed on the same device.
 
+With `word_loss_weight` set, a second, throwaway head names each clip's word: the commands and
+every other word with a folder of its own (`_unknown_` clips, one word each, and `_silence_` are
+left out). The product's head lumps all other words into `_unknown_`, which teaches the
+recurrent layers to hear no difference between them; the word head keeps those differences,
+which is what a new word needs when a user teaches it with five takes. It is not saved.
+
 With `ema_decay` set, an exponential moving average of the weights is kept beside the trained
 ones (torch's `AveragedModel`), and it is the average that is validated and saved: one epoch's
 weights swing with the last few hundred augmented batches, the average much less.
@@ -20,6 +26,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from audio.dataset import ClipSet
+from audio.labels import SILENCE, UNKNOWN
 from model.checkpoint import save_checkpoint
 from model.classifier import KeywordClassifier
 from model.evaluation import evaluate
@@ -35,6 +42,7 @@ class TrainConfig:
     label_smoothing: float = 0.05
     balance_classes: bool = True  # weight the loss so every class counts alike
     ema_decay: float = 0.0  # 0: off; else the weight average kept per step, e.g. 0.999
+    word_loss_weight: float = 0.0  # 0: off; else the weight of the word-naming head's loss
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -42,6 +50,8 @@ class TrainConfig:
             raise ValueError(f"epochs, batch size and learning rate must be positive: {self}")
         if not 0.0 <= self.ema_decay < 1.0:
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+        if self.word_loss_weight < 0:
+            raise ValueError(f"word_loss_weight must not be negative, got {self.word_loss_weight}")
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,20 @@ def class_weights(targets: np.ndarray, classes: int) -> torch.Tensor:
     return torch.tensor(weights, dtype=torch.float32)
 
 
+NO_WORD = -100  # cross-entropy's ignore_index: a clip without a word of its own
+
+
+def word_targets(clips: ClipSet) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Each clip's word as an index into the returned words, from its folder: (clips,) int64.
+
+    `_unknown_` clips (each a different word) and `_silence_` get NO_WORD.
+    """
+    folders = [Path(path).parent.name for path in clips.paths]
+    words = tuple(sorted({folder for folder in folders if folder not in (UNKNOWN, SILENCE)}))
+    index = {word: i for i, word in enumerate(words)}
+    return np.array([index.get(folder, NO_WORD) for folder in folders], np.int64), words
+
+
 def train_model(
     model: KeywordClassifier,
     train: ClipSet,
@@ -96,7 +120,13 @@ def train_model(
     waveforms = torch.from_numpy(train.waveforms)
     targets = torch.from_numpy(train.targets)
     steps_per_epoch = -(-len(train) // config.batch_size)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    words, word_names = word_targets(train)
+    words = torch.from_numpy(words)
+    word_head = nn.Linear(model.recurrent.output_size, len(word_names)).to(device) \
+        if config.word_loss_weight and word_names else None
+    word_loss = nn.CrossEntropyLoss(ignore_index=NO_WORD)
+    parameters = [*model.parameters(), *(word_head.parameters() if word_head is not None else [])]
+    optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=config.learning_rate, total_steps=config.epochs * steps_per_epoch
     )
@@ -123,11 +153,15 @@ def train_model(
                 result.stopped = True
                 return result
             batch, batch_targets = waveforms[indices].to(device), targets[indices].to(device)
-            logits = model.classify(features(batch, generator))
+            embedding = model.embed(features(batch, generator))  # (batch, dirs * hidden)
+            logits = model.head(embedding)
             loss = loss_function(logits, batch_targets)
+            batch_words = words[indices].to(device)
+            if word_head is not None and (batch_words != NO_WORD).any():
+                loss = loss + config.word_loss_weight * word_loss(word_head(embedding), batch_words)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad_norm)
+            nn.utils.clip_grad_norm_(parameters, config.clip_grad_norm)
             optimizer.step()
             schedule.step()
             if averaged is not None:
