@@ -6,8 +6,9 @@ import numpy as np
 import torch
 
 from audio.io import read_audio, write_wav
-from bench.own_voice import prepare_takes
+from bench.own_voice import prepare_takes, probe_accuracy
 from main import main
+from model.checkpoint import load_checkpoint
 from tests.conftest import tone_clip
 
 
@@ -41,3 +42,18 @@ def test_own_voice_bench_splits_cuts_and_counts_clipped_takes(tmp_path):
     held = (tmp_path / "takes" / "testing_list.txt").read_text().split()
     assert len(held) == 6 and all((tmp_path / "takes" / name).is_file() for name in held)
     assert {read_audio(path).shape for path in (tmp_path / "takes").rglob("*.wav")} == {(16_000,)}
+
+
+def test_probe_tells_words_apart_only_when_they_differ(tmp_path, tiny_model):
+    model = load_checkpoint(tiny_model).model
+    takes = tmp_path / "takes"
+    held = []
+    for word, sounds_like in (("fall", "fall"), ("rise", "rise"), ("twin", "fall")):
+        for speaker in range(10):
+            write_wav(takes / word / f"{speaker}.wav", tone_clip(sounds_like, speaker + 30 * (word == "twin")))
+            held.append(f"{word}/{speaker}.wav\n")
+    (takes / "testing_list.txt").write_text("".join(held))
+    # "fall" and "rise" are told apart; "twin" sounds like "fall", so a third of the takes is a coin toss
+    assert 1 / 3 < probe_accuracy(model, takes) < 0.9
+    (takes / "testing_list.txt").write_text("".join(line for line in held if not line.startswith("twin")))
+    assert probe_accuracy(model, takes) == 1.0
