@@ -4,8 +4,9 @@ epoch, the best checkpoint kept. Reproducible for a seed on the same device.
 With `word_loss_weight` set, a second, throwaway head names each clip's word: the commands and
 every other word with a folder of its own (`_unknown_` clips, one word each, and `_silence_` are
 left out). The product's head lumps all other words into `_unknown_`, which teaches the
-recurrent layers to hear no difference between them; the word head keeps those differences,
-which is what a new word needs when a user teaches it with five takes. It is not saved.
+recurrent layers to hear no difference between them; the word head is meant to keep those
+differences for words a user teaches later. It is not saved. Tried once for the default model
+and not shipped: fine-tuning from it was no better (README, "Teach it your voice").
 
 With `ema_decay` set, an exponential moving average of the weights is kept beside the trained
 ones (torch's `AveragedModel`), and it is the average that is validated and saved: one epoch's
