@@ -21,6 +21,7 @@ from cli.common import add_model_option, run_command
 from model.checkpoint import load_checkpoint
 from model.classifier import KeywordClassifier
 from model.config import ModelConfig
+from model.device import torch_threads
 from model.training import TrainConfig, train_model
 
 
@@ -78,19 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    threads = torch.get_num_threads()
-    try:
+    if args.threads < 1:
+        raise ValueError(f"--threads must be at least 1, got {args.threads}")
+    with torch_threads(args.threads):
         return measure(args)
-    finally:
-        torch.set_num_threads(threads)  # main() may run inside another program (the tests)
 
 
 def measure(args: argparse.Namespace) -> int:
     if args.runs < 50:
         raise ValueError(f"--runs must be at least 50 for a stable median, got {args.runs}")
-    if args.threads < 1:
-        raise ValueError(f"--threads must be at least 1, got {args.threads}")
-    torch.set_num_threads(args.threads)
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
     results = []
     for device in devices:

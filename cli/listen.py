@@ -13,11 +13,10 @@ import sys
 import threading
 import time
 
-import torch
-
 from audio.capture import MicrophoneCapture, SourceEvent, list_input_devices
 from audio.file_source import FileSource
 from cli.common import add_device_option, add_model_option, load_model_from, run_command
+from model.device import torch_threads
 from model.recognizer import LiveRecognizer, RecognitionResult, Recognizer
 from model.smoothing import RecognizerConfig
 
@@ -56,12 +55,8 @@ def print_inputs() -> int:
 def run(args: argparse.Namespace) -> int:
     if args.list_inputs:
         return print_inputs()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(max(1, args.threads))
-    try:
+    with torch_threads(max(1, args.threads)):
         return listen(args)
-    finally:
-        torch.set_num_threads(threads)  # main() may run inside another program (tests, the app)
 
 
 def listen(args: argparse.Namespace) -> int:

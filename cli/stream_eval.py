@@ -15,12 +15,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from audio.dataset import SPLITS, load_clips, scan_folder
 from audio.io import AudioFileError, read_audio, write_wav
 from audio.labels import SILENCE, UNKNOWN
 from cli.common import add_device_option, add_model_option, load_model_from, run_command
+from model.device import torch_threads
 from model.recognizer import Recognizer
 from model.smoothing import RecognizerConfig
 from model.streaming import build_stream, score_detections
@@ -80,13 +80,9 @@ def run(args: argparse.Namespace) -> int:
     recognizer = Recognizer(model, RecognizerConfig(detection_threshold=args.threshold,
                                                     release_threshold=min(RecognizerConfig.release_threshold,
                                                                           args.threshold)))
-    threads = torch.get_num_threads()
-    torch.set_num_threads(max(1, args.threads))
     started = time.perf_counter()
-    try:
+    with torch_threads(max(1, args.threads)):
         detections = [r.detection for r in recognizer.run(stream.audio) if r.detection is not None]
-    finally:
-        torch.set_num_threads(threads)
     seconds = time.perf_counter() - started
     result = score_detections(stream.words, detections, stream.seconds, args.tolerance)
     if args.json:

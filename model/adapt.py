@@ -18,8 +18,7 @@ import hashlib
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from audio.synthesis.starter import base_material
 from audio.takes import held_out
 from model.checkpoint import load_checkpoint
 from model.classifier import KeywordClassifier
+from model.device import torch_threads
 from model.evaluation import predict_probabilities
 from model.finetune import FinetuneConfig, finetune
 from model.grow import grow_labels
@@ -167,18 +167,6 @@ def cached_material(request: AdaptRequest, words: Sequence[str], unknown: bool, 
     if path is not None and not should_stop():
         write_atomically(path, lambda file: np.savez(file, clips=array, labels=np.array(labels)))
     return array, labels
-
-
-@contextmanager
-def torch_threads(count: int | None) -> Iterator[None]:
-    """Run the block with `count` torch CPU threads (None: as they are), then put the setting back."""
-    before = torch.get_num_threads()
-    if count:
-        torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def adapt(request: AdaptRequest, on_progress: Progress | None = None,

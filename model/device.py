@@ -1,6 +1,9 @@
-"""Choosing where the model runs: --device auto|cpu|cuda|mps."""
+"""Choosing where the model runs: --device auto|cpu|cuda|mps, and on how many CPU threads."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 
@@ -18,3 +21,19 @@ def resolve_device(name: str = "auto") -> torch.device:
     if (name == "cuda" and not cuda) or (name == "mps" and not mps):
         raise ValueError(f"device {name!r} is not available on this machine; use --device cpu or auto")
     return torch.device(name)
+
+
+@contextmanager
+def torch_threads(count: int | None) -> Iterator[None]:
+    """Run the block with `count` torch CPU threads (None: as they are), then put the setting back.
+
+    The setting is process-wide and a command's `main()` may run inside another program (the
+    tests, the app), so it is never left changed.
+    """
+    before = torch.get_num_threads()
+    if count:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -157,8 +157,7 @@ def train_model(
             embedding = model.embed(features(batch, generator))  # (batch, dirs * hidden)
             logits = model.head(embedding)
             loss = loss_function(logits, batch_targets)
-            batch_words = words[indices].to(device)
-            if word_head is not None and (batch_words != NO_WORD).any():
+            if word_head is not None and (batch_words := words[indices].to(device)).ne(NO_WORD).any():
                 loss = loss + config.word_loss_weight * word_loss(word_head(embedding), batch_words)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from audio.io import read_audio, write_wav
-from bench.own_voice import prepare_takes, probe_accuracy
+from bench.own_voice import held_out_takes, prepare_takes, probe_accuracy
 from main import main
 from model.checkpoint import load_checkpoint
 from tests.conftest import tone_clip
@@ -54,6 +54,6 @@ def test_probe_tells_words_apart_only_when_they_differ(tmp_path, tiny_model):
             held.append(f"{word}/{speaker}.wav\n")
     (takes / "testing_list.txt").write_text("".join(held))
     # "fall" and "rise" are told apart; "twin" sounds like "fall", so a third of the takes is a coin toss
-    assert 1 / 3 < probe_accuracy(model, takes) < 0.9
+    assert 1 / 3 < probe_accuracy(model, held_out_takes(takes, model.config.features)) < 0.9
     (takes / "testing_list.txt").write_text("".join(line for line in held if not line.startswith("twin")))
-    assert probe_accuracy(model, takes) == 1.0
+    assert probe_accuracy(model, held_out_takes(takes, model.config.features)) == 1.0

@@ -7,6 +7,7 @@ import torch
 from audio.labels import DEFAULT_LABELS
 from model.classifier import KeywordClassifier, normalize_utterance
 from model.config import ModelConfig
+from model.device import torch_threads
 
 
 def make_model(**overrides) -> KeywordClassifier:
@@ -95,3 +96,14 @@ def test_trace_follows_parameter_updates(waves):
     with torch.no_grad():
         logits = model(waves).numpy()
     np.testing.assert_allclose(model.trace(waves).logits, logits, atol=1e-5, rtol=0)
+
+
+def test_torch_threads_sets_the_count_for_the_block_and_puts_it_back_after_an_error():
+    before = torch.get_num_threads()
+    wanted = 2 if before != 2 else 1
+    with pytest.raises(RuntimeError), torch_threads(wanted):
+        assert torch.get_num_threads() == wanted
+        raise RuntimeError("the block failed")
+    assert torch.get_num_threads() == before
+    with torch_threads(None):
+        assert torch.get_num_threads() == before
