@@ -1,9 +1,13 @@
-"""Shared fixtures: audio made in the test, never downloaded."""
+"""Shared fixtures and helpers: audio made in the test, never downloaded; app windows without sound devices."""
+
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 
+from app.frames import FrameBuilder
+from app.main_window import MainWindow
 from audio.dataset import ClipSet
 from model.checkpoint import save_checkpoint
 from model.classifier import KeywordClassifier
@@ -60,3 +64,55 @@ def tiny_model(tmp_path_factory):
     finally:
         torch.set_num_threads(threads)
     return save_checkpoint(model, folder)
+
+
+# The app's tests: a window without sound devices, and the frames the live panel draws.
+
+def no_sound_devices():
+    """A sounddevice stand-in for a machine without any audio input."""
+    return SimpleNamespace(query_hostapis=lambda: [{"name": "ALSA"}], query_devices=lambda: [],
+                           default=SimpleNamespace(device=(-1, -1)))
+
+
+@pytest.fixture
+def open_window(qtbot):
+    """Open windows and close them at teardown, which stops their worker threads.
+
+    pytest-qt keeps only weak references, so the fixture holds the windows itself.
+    """
+    windows = []
+
+    def open_(model_path: str, source=None, **options) -> MainWindow:
+        options.setdefault("sd", no_sound_devices())
+        window = MainWindow(str(model_path), source, device="cpu", **options)
+        qtbot.addWidget(window)
+        windows.append(window)
+        return window
+
+    yield open_
+    for window in windows:
+        window.close()
+
+
+STATE_NAMES = ("i", "f", "g", "o", "c", "h")
+
+
+def result(time, window, traced=True, detection=None):
+    """A recogniser result as the frame builder reads it: 2 layers x 2 directions x 4 units of random gates."""
+    trace = None
+    if traced:
+        features = np.tile(np.arange(101, dtype=np.float32)[:, None], (1, 5))[None]  # (1, time, n_mfcc)
+        states = np.random.default_rng(0).random((2, 2, 6, 1, 101, 4)).astype(np.float32)
+        trace = SimpleNamespace(states=states, features=features, state_names=STATE_NAMES)
+    return SimpleNamespace(time=time, window=window, probabilities=np.array([0.2, 0.8]),
+                           scores=np.array([0.7, 0.3]), detection=detection, gated=not traced, trace=trace)
+
+
+def builder():
+    """A frame builder for two labels, five cepstra and one second of history."""
+    return FrameBuilder(("yes", "_silence_"), 16_000, 1600, 160, n_mfcc=5, history_seconds=1.0, points=100)
+
+
+def clipped_sine() -> np.ndarray:
+    """1 s of a sine driven ~10 dB over full scale and cut there. (16_000,)"""
+    return np.clip(3 * np.sin(np.linspace(0, 400 * np.pi, 16_000)), -1, 1).astype(np.float32)

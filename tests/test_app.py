@@ -5,7 +5,6 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -15,23 +14,15 @@ from PySide6.QtCore import QPointF
 from app.engine import SourceChoice
 from app.live_panel import CLIPPING_TIP, LivePanel
 from app.main import run_app
-from app.main_window import MainWindow
 from audio.io import write_wav
 from model.checkpoint import load_checkpoint, save_checkpoint
 from model.classifier import KeywordClassifier
 from model.config import ModelConfig
-from tests.conftest import tone_clip
-from tests.test_app_frames import builder, clipped_sine, result
+from tests.conftest import builder, clipped_sine, result, tone_clip
 
 ROOT = Path(__file__).resolve().parent.parent
 
 FAST = float("inf")  # play files as fast as the recogniser keeps up
-
-
-def no_sound_devices():
-    """A sounddevice stand-in for a machine without any audio input."""
-    return SimpleNamespace(query_hostapis=lambda: [{"name": "ALSA"}], query_devices=lambda: [],
-                           default=SimpleNamespace(device=(-1, -1)))
 
 
 @pytest.fixture(scope="module")
@@ -51,26 +42,6 @@ def deep_model(tmp_path_factory):
     torch.manual_seed(1)
     model = KeywordClassifier(ModelConfig(labels=("yes", "no", "_silence_"), hidden_size=128, num_layers=2))
     return save_checkpoint(model, tmp_path_factory.mktemp("deep") / "deep")
-
-
-@pytest.fixture
-def open_window(qtbot):
-    """Open windows and close them at teardown, which stops their worker threads.
-
-    pytest-qt keeps only weak references, so the fixture holds the windows itself.
-    """
-    windows = []
-
-    def open_(model_path: str, source=None, **options) -> MainWindow:
-        options.setdefault("sd", no_sound_devices())
-        window = MainWindow(str(model_path), source, device="cpu", **options)
-        qtbot.addWidget(window)
-        windows.append(window)
-        return window
-
-    yield open_
-    for window in windows:
-        window.close()
 
 
 def test_window_shows_the_loaded_model(qtbot, tmp_path, open_window):

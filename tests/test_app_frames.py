@@ -1,14 +1,12 @@
 """What the window draws, computed without Qt: saturation, unit order, and the scrolling history."""
 
-from types import SimpleNamespace
 
 import numpy as np
 
-from app.frames import SILENT_DB, FrameBuilder, level_db
+from app.frames import SILENT_DB, level_db
 from app.gate_stats import saturation_fractions, unit_orders
 from model.smoothing import Detection
-
-NAMES = ("i", "f", "g", "o", "c", "h")
+from tests.conftest import STATE_NAMES, builder, clipped_sine, result
 
 
 def test_saturation_counts_time_steps_below_and_above_the_limits():
@@ -17,7 +15,7 @@ def test_saturation_counts_time_steps_below_and_above_the_limits():
     states[0, 0, 1, 7:, 0] = 0.95  # ... and open the rest
     states[0, 1, 5, :, 1] = 0.99  # h is not a gate: ignored
     states[0, 1, 3, :4, 2] = 0.9  # exactly 0.9 is not right-saturated
-    fractions = saturation_fractions(states, NAMES)
+    fractions = saturation_fractions(states, STATE_NAMES)
     assert fractions.shape == (1, 2, 3, 3, 2)
     np.testing.assert_allclose(fractions[0, 0, 1, 0], [0.7, 0.3])  # gate index 1 of (i, f, o) is f
     assert fractions[0, 0, 1, 1:].sum() == 0 and fractions[0, 1].sum() == 0
@@ -30,20 +28,6 @@ def test_units_are_ordered_by_their_mean_over_the_window():
     assert orders.shape == (2, 1, 6, 3)
     assert orders[1, 0, 1].tolist() == [1, 2, 0]  # ascending: the most active unit is drawn on top
     assert orders[0, 0, 0].tolist() == [0, 1, 2]  # ties keep unit order
-
-
-def result(time, window, traced=True, detection=None):
-    trace = None
-    if traced:
-        features = np.tile(np.arange(101, dtype=np.float32)[:, None], (1, 5))[None]  # (1, time, n_mfcc)
-        states = np.random.default_rng(0).random((2, 2, 6, 1, 101, 4)).astype(np.float32)
-        trace = SimpleNamespace(states=states, features=features, state_names=NAMES)
-    return SimpleNamespace(time=time, window=window, probabilities=np.array([0.2, 0.8]),
-                           scores=np.array([0.7, 0.3]), detection=detection, gated=not traced, trace=trace)
-
-
-def builder():
-    return FrameBuilder(("yes", "_silence_"), 16_000, 1600, 160, n_mfcc=5, history_seconds=1.0, points=100)
 
 
 def test_frames_scroll_the_waveform_and_the_mfcc_of_each_new_hop():
@@ -83,8 +67,3 @@ def test_a_second_that_reached_full_scale_is_flagged_clipped():
     window = clipped_sine()
     assert frames.add(result(0.1, window)).clipped
     assert not frames.add(result(0.2, window * 0.5)).clipped
-
-
-def clipped_sine() -> np.ndarray:
-    """1 s of a sine driven ~10 dB over full scale and cut there. (16_000,)"""
-    return np.clip(3 * np.sin(np.linspace(0, 400 * np.pi, 16_000)), -1, 1).astype(np.float32)

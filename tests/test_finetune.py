@@ -19,10 +19,6 @@ from model.finetune import FinetuneConfig
 from model.grow import grow_labels
 from model.versions import VersionStore
 from tests.conftest import TONE_WORDS, tone_clip, tone_word
-from tests.test_app import (
-    no_sound_devices,  # noqa: F401 - shared fake
-    open_window,  # noqa: F401 - the fixture
-)
 
 QUICK = FinetuneConfig(epochs=3, batch_size=16, learning_rate=1e-2, freeze_layers=0, user_repeats=2)
 NO_SPEECH = MaterialConfig(per_word=0, unknown=0, silence=6)  # tests synthesize background only
@@ -159,7 +155,7 @@ def test_worker_hands_the_summary_over_as_is(qapp):  # a dict signal would re-so
     assert list(received[0]["confused_with"]) == ["left", "right", "five"]  # most frequent first, kept
 
 
-def test_dialog_fine_tunes_cancels_and_switches_versions(qtbot, tmp_path, open_window, tiny_model, takes):  # noqa: F811
+def test_dialog_fine_tunes_cancels_and_switches_versions(qtbot, tmp_path, open_window, tiny_model, takes):
     window = open_window(tiny_model, autostart=False, data_dir=str(tmp_path / "data"))
     qtbot.waitUntil(lambda: bool(window.model_info), timeout=10_000)
     dialog = window.open_finetune()

@@ -12,10 +12,6 @@ from audio.labels import SILENCE
 from audio.takes import TakeStore
 from audio.trim import speech_bounds
 from tests.conftest import tone_clip
-from tests.test_app import (
-    no_sound_devices,  # noqa: F401 - shared fake
-    open_window,  # noqa: F401 - the fixture
-)
 
 
 class ArraySource:
@@ -142,7 +138,7 @@ def test_typing_a_new_word_synthesizes_a_starting_set(qtbot, panel, monkeypatch)
     assert "(+3 synth)" in recorder.counts_label.text()
 
 
-def test_the_window_records_from_the_engine_ring(qtbot, tmp_path, open_window, tiny_model):  # noqa: F811
+def test_the_window_records_from_the_engine_ring(qtbot, tmp_path, open_window, tiny_model):
     """Record from the same ring the recogniser reads: a file plays in real time as the input."""
     rng = np.random.default_rng(5)
     quiet = rng.normal(0, 0.002, 16_000 * 6).astype(np.float32)
