@@ -10,11 +10,14 @@
 3. `model.adapt.adapt` fine-tunes (timed, base material synthesized cold unless --cache).
 4. Base and new model are scored on the held-out takes (per word, with what each word was
    taken for) and on the base commands of `--real`.
-5. With `--probe`, a linear probe asks how far the models' embeddings (the head's input) keep
-   this speaker's words apart at all: a logistic regression trained on four fifths of the
-   held-out takes (about 100 a word) and scored on the rest, five times over, for four different
-   splits. Few takes cannot do better than many, so it is a ceiling for what a new head on these
-   embeddings could reach.
+5. With `--probe`, linear probes ask how far the models' embeddings (the head's input) keep
+   this speaker's words apart: a logistic regression trained on four fifths of the held-out
+   takes (about 100 a word) and scored on the rest, five times over, for four different splits
+   (few takes cannot do better than many, so this is a ceiling for any new head on these
+   embeddings); and one trained on the training takes alone and scored on the held-out ones
+   (what the embeddings give the same few takes, with nothing fine-tuned).
+6. The held-out takes the fine-tuned model gets wrong are listed (`--errors`, and in `--json`)
+   with what each was taken for, so they can be found and listened to.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from audio.trim import cut_take
 from cli.common import run_command
 from model.adapt import FINETUNE_AUGMENT, AdaptRequest, MaterialConfig, accuracy, adapt, split_takes
 from model.checkpoint import DEFAULT_MODEL_DIR, load_checkpoint
+from model.evaluation import predict_probabilities
 from model.finetune import FinetuneConfig
 from model.grow import embed
 
@@ -71,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cache", metavar="DIR", help="keep base material here between runs (default: none, cold)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--probe", action="store_true",
-                        help="also score a linear probe on the base and fine-tuned embeddings of the held-out takes")
+                        help="also score linear probes on the base and fine-tuned embeddings of the takes")
+    parser.add_argument("--errors", action="store_true", help="list the held-out takes the fine-tuned model gets wrong")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     return parser
 
@@ -110,11 +115,17 @@ def real_accuracy(model, real: Path) -> dict:
     return accuracy(model, loaded.waveforms, [model.labels[t] for t in loaded.targets])
 
 
-def held_out_takes(takes: Path, features: FeatureConfig) -> ClipSet:
-    """The takes `testing_list.txt` holds out, labelled by their words in sorted order."""
-    _, held = split_takes([takes])
-    words = tuple(sorted({word for _, word in held}))
-    return load_clips([Clip(path, word, "test") for path, word in held], words, features)
+def labelled_takes(takes: Path, features: FeatureConfig) -> tuple[ClipSet, ClipSet]:
+    """(training, held-out) takes of a prepared folder, labelled by their words in sorted order."""
+    train, held = split_takes([takes])
+    words = tuple(sorted({word for _, word in train + held}))
+    return tuple(load_clips([Clip(path, word, split) for path, word in pairs], words, features)
+                 for pairs, split in ((train, "train"), (held, "test")))
+
+
+def linear_probe():
+    """Standardised embeddings -> logistic regression: the probes' classifier."""
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000))
 
 
 def probe_accuracy(model, clips: ClipSet, folds: int = 5, repeats: int = 4) -> float:
@@ -124,9 +135,26 @@ def probe_accuracy(model, clips: ClipSet, folds: int = 5, repeats: int = 4) -> f
     half a point.
     """
     features = embed(model, clips.waveforms).cpu().numpy()  # (clips, dirs * hidden)
-    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000))
     splits = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=0)
-    return float(cross_val_score(probe, features, clips.targets, cv=splits).mean())
+    return float(cross_val_score(linear_probe(), features, clips.targets, cv=splits).mean())
+
+
+def few_shot_accuracy(model, train: ClipSet, held: ClipSet) -> float:
+    """Accuracy on `held` of a logistic regression fitted to `model`'s embeddings of `train` alone."""
+    probe = linear_probe().fit(embed(model, train.waveforms).cpu().numpy(), train.targets)
+    return float(probe.score(embed(model, held.waveforms).cpu().numpy(), held.targets))
+
+
+def misheard(model, held: ClipSet) -> list[dict]:
+    """The takes `model` names wrongly: {take: word/file, taken_for, confidence}, most confident first."""
+    probabilities = predict_probabilities(model, held.waveforms)  # (takes, model classes)
+    wrong = []
+    for path, target, answer in zip(held.paths, held.targets, probabilities):
+        taken_for = model.labels[int(answer.argmax())]
+        if taken_for != held.labels[target]:
+            wrong.append({"take": f"{Path(path).parent.name}/{Path(path).name}", "taken_for": taken_for,
+                          "confidence": round(float(answer.max()), 3)})
+    return sorted(wrong, key=lambda error: -error["confidence"])
 
 
 def run(args: argparse.Namespace) -> int:
@@ -151,11 +179,13 @@ def run(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         outcome = adapt(request)
         wall = time.perf_counter() - started
+        train, held = labelled_takes(work / "takes", base.config.features)
+        errors = misheard(outcome.model, held)
+        probe = {}
         if args.probe:
-            held = held_out_takes(work / "takes", base.config.features)
-            probe = {"probe_before": probe_accuracy(base, held), "probe_after": probe_accuracy(outcome.model, held)}
-        else:
-            probe = {}
+            probe = {"probe_before": probe_accuracy(base, held), "probe_after": probe_accuracy(outcome.model, held),
+                     "few_shot_before": few_shot_accuracy(base, train, held),
+                     "few_shot_after": few_shot_accuracy(outcome.model, train, held)}
     figures = {
         "base": args.base, "words": words, "new_words": new_words, "takes": split,
         "threads": args.threads or torch.get_num_threads(), "augment": args.augment,
@@ -166,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
         "held_out_clips": outcome.after["n"],
         "held_out_per_label": {k: v["accuracy"] for k, v in outcome.after["per_label"].items()},
         "held_out_confused_with": {k: v["confused_with"] for k, v in outcome.after["per_label"].items()},
-        "counts": outcome.counts, **probe,
+        "counts": outcome.counts, **probe, "held_out_errors": errors,
     }
     if args.real:
         before, after = real_accuracy(base, Path(args.real)), real_accuracy(outcome.model, Path(args.real))
@@ -183,9 +213,13 @@ def run(args: argparse.Namespace) -> int:
         for word, accuracy_after in figures["held_out_per_label"].items():
             confused = ", ".join(f"{other} {count}" for other, count in figures["held_out_confused_with"][word].items())
             print(f"  {word:<12} {accuracy_after:6.1%}" + (f"  taken for: {confused}" if confused else ""))
+        if args.errors:
+            for error in errors:
+                print(f"  misheard {error['take']} as {error['taken_for']} ({error['confidence']:.0%})")
         if args.probe:
             print(f"linear probe on the held-out takes' embeddings: {probe['probe_before']:.1%} (base), "
-                  f"{probe['probe_after']:.1%} (fine-tuned)")
+                  f"{probe['probe_after']:.1%} (fine-tuned); fitted to the training takes alone: "
+                  f"{probe['few_shot_before']:.1%} (base), {probe['few_shot_after']:.1%} (fine-tuned)")
         if args.real:
             print(f"real base commands ({figures['real_clips']}): {figures['real_before']:.1%} -> "
                   f"{figures['real_after']:.1%}")

@@ -5,8 +5,9 @@ import json
 import numpy as np
 import torch
 
+from audio.dataset import ClipSet
 from audio.io import read_audio, write_wav
-from bench.own_voice import held_out_takes, prepare_takes, probe_accuracy
+from bench.own_voice import few_shot_accuracy, labelled_takes, misheard, prepare_takes, probe_accuracy
 from main import main
 from model.checkpoint import load_checkpoint
 from tests.conftest import tone_clip
@@ -54,6 +55,34 @@ def test_probe_tells_words_apart_only_when_they_differ(tmp_path, tiny_model):
             held.append(f"{word}/{speaker}.wav\n")
     (takes / "testing_list.txt").write_text("".join(held))
     # "fall" and "rise" are told apart; "twin" sounds like "fall", so a third of the takes is a coin toss
-    assert 1 / 3 < probe_accuracy(model, held_out_takes(takes, model.config.features)) < 0.9
+    assert 1 / 3 < probe_accuracy(model, labelled_takes(takes, model.config.features)[1]) < 0.9
     (takes / "testing_list.txt").write_text("".join(line for line in held if not line.startswith("twin")))
-    assert probe_accuracy(model, held_out_takes(takes, model.config.features)) == 1.0
+    assert probe_accuracy(model, labelled_takes(takes, model.config.features)[1]) == 1.0
+
+
+def test_few_shot_probe_learns_from_the_training_takes_only(tmp_path, tiny_model):
+    model = load_checkpoint(tiny_model).model
+    takes = tmp_path / "takes"
+    for word in ("fall", "rise"):
+        for speaker in range(6):
+            write_wav(takes / word / f"{speaker}.wav", tone_clip(word, speaker))
+    held = [f"{word}/{speaker}.wav\n" for word in ("fall", "rise") for speaker in range(2, 6)]
+    (takes / "testing_list.txt").write_text("".join(held))
+    train, test = labelled_takes(takes, model.config.features)
+    assert len(train) == 4 and len(test) == 8 and train.labels == test.labels == ("fall", "rise")
+    assert few_shot_accuracy(model, train, test) == 1.0
+    # the same takes with the training words swapped: the probe follows what it was taught
+    swapped = ClipSet(train.waveforms, 1 - train.targets, train.labels, train.paths)
+    assert few_shot_accuracy(model, swapped, test) == 0.0
+
+
+def test_misheard_lists_the_wrong_takes_with_what_they_were_taken_for(tmp_path, tiny_model):
+    model = load_checkpoint(tiny_model).model
+    takes = tmp_path / "takes"
+    for speaker in range(3):
+        write_wav(takes / "fall" / f"{speaker}.wav", tone_clip("fall", speaker))
+    write_wav(takes / "fall" / "said-rise.wav", tone_clip("rise", 0))  # filed under the wrong word
+    (takes / "testing_list.txt").write_text("".join(f"fall/{path.name}\n" for path in (takes / "fall").iterdir()))
+    _, held = labelled_takes(takes, model.config.features)
+    (error,) = misheard(model, held)
+    assert error["take"] == "fall/said-rise.wav" and error["taken_for"] == "rise" and 0.5 < error["confidence"] <= 1
