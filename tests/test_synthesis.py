@@ -1,4 +1,4 @@
-"""The speech-synthesis corpus builder: real engines, a tiny real corpus, split by voice."""
+"""The speech-synthesis corpus builder: real engines, a tiny real corpus, split by voice; the demo recording."""
 
 import logging
 import random
@@ -12,9 +12,11 @@ import soundfile as sf
 from audio.config import FeatureConfig
 from audio.synthesis import ENGINE_NAMES, CorpusConfig, available_engines, build_corpus, make_engine
 from audio.synthesis.corpus import plan_corpus
+from audio.synthesis.demo import LEAD_SECONDS, NOISE_LEVEL, PAUSE_SECONDS, PEAK, demo_audio
 from audio.synthesis.flite import FliteEngine
 from audio.synthesis.split import TRAIN, assign_splits
 from audio.synthesis.vocabulary import unknown_words
+from audio.trim import frame_levels
 
 FEATURES = FeatureConfig()
 WORDS = ("yes", "stop")
@@ -137,3 +139,15 @@ def test_missing_engine_is_skipped_with_a_warning(monkeypatch, caplog, tmp_path)
     assert "flite" in caplog.text and "skipping" in caplog.text
     with pytest.raises(ValueError, match="installed"):
         build_corpus(CorpusConfig(out_dir=tmp_path, engines=("flite",), per_word=1, unknown_count=0))
+
+
+def test_demo_recording_holds_each_word_between_pauses():
+    audio = demo_audio(("yes", "no"))
+    frames = frame_levels(audio, 160)  # 10 ms frames
+    loud = frames > 10 * NOISE_LEVEL
+    starts = np.flatnonzero(loud[1:] & ~loud[:-1])  # quiet -> loud: a word begins
+    assert audio.dtype == np.float32 and len(starts) >= 2
+    assert loud[: round(LEAD_SECONDS * 100) - 1].sum() == 0  # it opens quietly
+    gaps = np.diff(starts) / 100
+    assert gaps.max() > PAUSE_SECONDS  # the second word comes after a full pause
+    assert np.abs(audio).max() <= PEAK + 10 * NOISE_LEVEL

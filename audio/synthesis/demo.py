@@ -1,4 +1,4 @@
-"""Make the demo recording the app plays with `--file`: `python -m app.demo_wav [assets/demo.wav]`.
+"""Make the demo recording the app plays with `--file`: `python -m audio.synthesis.demo [assets/demo.wav]`.
 
 Words said by the project's own synthesizer (Piper's bundled voice, else espeak-ng) with pauses
 between them, over quiet noise, as 16 kHz mono 16-bit PCM. Run once; the result is shipped.
