@@ -21,7 +21,6 @@ from audio import user_dirs
 from cli.common import add_device_option, run_command
 from model.adapt import AdaptRequest, MaterialConfig, adapt, train_summary
 from model.checkpoint import DEFAULT_MODEL_DIR, save_checkpoint
-from model.device import resolve_device
 from model.finetune import FinetuneConfig
 from model.versions import VersionStore
 
@@ -83,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if args.threads is not None and args.threads < 1:
         raise ValueError(f"--threads must be at least 1, got {args.threads}")
     request, versions = make_request(args)
-    request = replace(request, device=str(resolve_device(args.device)), threads=args.threads)
+    request = replace(request, threads=args.threads)
     bar = tqdm(total=0, unit="step", desc="fine-tune", disable=args.json, file=sys.stderr)
 
     def progress(phase: str, values: dict) -> None:

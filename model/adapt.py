@@ -35,7 +35,7 @@ from audio.synthesis.starter import base_material
 from audio.takes import held_out
 from model.checkpoint import load_checkpoint
 from model.classifier import KeywordClassifier
-from model.device import torch_threads
+from model.device import resolve_device, torch_threads
 from model.evaluation import predict_probabilities
 from model.finetune import FinetuneConfig, finetune
 from model.grow import grow_labels
@@ -72,7 +72,7 @@ class AdaptRequest:
     material: MaterialConfig = field(default_factory=MaterialConfig)
     augment: AugmentConfig = FINETUNE_AUGMENT
     cache_dir: Path | None = None  # where base material is kept between runs
-    device: str = "cpu"
+    device: str = "cpu"  # or "auto", "cuda", "mps": resolved by model.device.resolve_device
     threads: int | None = None  # torch CPU threads while fine-tuning (None: as set; torch's default is every core)
 
 
@@ -178,7 +178,7 @@ def adapt(request: AdaptRequest, on_progress: Progress | None = None,
     """
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    base = load_checkpoint(request.base, request.device).model
+    base = load_checkpoint(request.base, resolve_device(request.device)).model
     train, held = split_takes(request.data)
     extra, _ = split_takes(request.extra, train_only=True)
     if not train and not extra:

@@ -84,7 +84,8 @@ def open_window(qtbot):
 
     def open_(model_path: str, source=None, **options) -> MainWindow:
         options.setdefault("sd", no_sound_devices())
-        window = MainWindow(str(model_path), source, device="cpu", **options)
+        options.setdefault("device", "cpu")
+        window = MainWindow(str(model_path), source, **options)
         qtbot.addWidget(window)
         windows.append(window)
         return window

@@ -2,6 +2,7 @@
 nothing, versions switch and roll back without deleting, and the CLI prints before / after."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -156,10 +157,12 @@ def test_worker_hands_the_summary_over_as_is(qapp):  # a dict signal would re-so
 
 
 def test_dialog_fine_tunes_cancels_and_switches_versions(qtbot, tmp_path, open_window, tiny_model, takes):
-    window = open_window(tiny_model, autostart=False, data_dir=str(tmp_path / "data"))
+    # device "auto" as the app has it by default
+    window = open_window(tiny_model, autostart=False, data_dir=str(tmp_path / "data"), device="auto")
     qtbot.waitUntil(lambda: bool(window.model_info), timeout=10_000)
     dialog = window.open_finetune()
-    dialog.request = request_for(tiny_model, takes)
+    assert dialog.request.device == "auto"  # the request the app builds, with the tests' takes and quick settings
+    dialog.request = replace(dialog.request, data=(takes,), finetune=QUICK, material=NO_SPEECH)
     dialog.epochs.setValue(20)
     dialog.start()
     qtbot.waitUntil(lambda: dialog.progress_bar.value() > 0, timeout=20_000)
