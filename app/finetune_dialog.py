@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.finetune_worker import FinetuneWorker
-from model.adapt import AdaptRequest
+from model.adapt import AdaptRequest, more_takes_advice
 from model.versions import VersionStore
 
 
@@ -95,6 +95,8 @@ class FinetuneDialog(QDialog):
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["label", "held-out takes", "before", "after", "after, taken for"])
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.advice = QLabel("")  # which words want more takes, once a result is in
+        self.advice.setWordWrap(True)
         column = QVBoxLayout(self)
         column.addWidget(about)
         column.addLayout(row)
@@ -103,6 +105,7 @@ class FinetuneDialog(QDialog):
         column.addWidget(plots, 2)
         column.addWidget(QLabel("<b>Before / after on held-out takes</b>"))
         column.addWidget(self.table, 1)
+        column.addWidget(self.advice)
 
     def start(self) -> None:
         if self.running:
@@ -113,6 +116,7 @@ class FinetuneDialog(QDialog):
         self.cancel_button.setEnabled(True)
         self.use_button.setEnabled(False)
         self.progress_bar.setValue(0)
+        self.advice.setText("")
         self.eta_label.setText("Preparing: synthesizing base-vocabulary material (cached after the first run)…")
         self._run.emit(self.request, str(self.versions_root), self.parent_name)
 
@@ -154,6 +158,7 @@ class FinetuneDialog(QDialog):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter if column
                                       else Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(index, column, item)
+        self.advice.setText(more_takes_advice(after))
         self.use_button.setEnabled(True)
 
     def _cancelled(self) -> None:

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from audio import user_dirs
 from cli.common import add_device_option, run_command
-from model.adapt import AdaptRequest, MaterialConfig, adapt, train_summary
+from model.adapt import AdaptRequest, MaterialConfig, adapt, more_takes_advice, train_summary, weak_labels
 from model.checkpoint import DEFAULT_MODEL_DIR, save_checkpoint
 from model.finetune import FinetuneConfig
 from model.versions import VersionStore
@@ -108,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
               "per_label": {label: {"n": stats["n"], "before": outcome.before["per_label"][label]["accuracy"],
                                     "after": stats["accuracy"], "confused_with": stats["confused_with"]}
                             for label, stats in outcome.after["per_label"].items()},
-              "counts": outcome.counts, "seconds": {k: round(v, 2) for k, v in outcome.seconds.items()}}
+              "weak_labels": weak_labels(outcome.after), "counts": outcome.counts,
+              "seconds": {k: round(v, 2) for k, v in outcome.seconds.items()}}
     if args.json:
         print(json.dumps(result))
     else:
@@ -118,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"new labels: {', '.join(outcome.new_labels) or 'none'}; saved {out}"
               + (f" as version {version_id} (the app's Versions… switches to it)" if version_id else ""))
         print(f"took {outcome.seconds['total']:.1f} s (training {outcome.seconds['training']:.1f} s)")
+        if advice := more_takes_advice(outcome.after):
+            print(advice)
     return 0
 
 

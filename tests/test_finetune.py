@@ -14,7 +14,7 @@ from app.versions_dialog import VersionsDialog
 from audio.augment import AugmentConfig
 from audio.io import write_wav
 from cli.finetune import main as finetune_main
-from model.adapt import FINETUNE_AUGMENT, AdaptRequest, MaterialConfig, adapt
+from model.adapt import FINETUNE_AUGMENT, AdaptRequest, MaterialConfig, adapt, more_takes_advice, weak_labels
 from model.checkpoint import load_checkpoint
 from model.finetune import FinetuneConfig
 from model.grow import grow_labels
@@ -82,6 +82,22 @@ def test_adapt_learns_a_new_word_and_reports_before_and_after(tiny_model, takes,
     assert list((tmp_path / "cache").glob("base-material-*.npz"))  # reused by the next run
 
 
+def scored(**accuracies) -> dict:
+    """An `accuracy` result with one held-out take per label (None: the label has none held out)."""
+    return {"per_label": {label: {"accuracy": value, "n": 0 if value is None else 1, "confused_with": {}}
+                          for label, value in accuracies.items()}}
+
+
+def test_weak_labels_are_the_words_below_the_threshold_weakest_first():
+    after = scored(left=1.0, back=0.86, front=0.84, stop=0.95, two=None)
+    assert weak_labels(after) == {"front": 0.84, "back": 0.86}  # 95 % is not weak; no held-out takes: not judged
+    assert list(weak_labels(after, threshold=0.99)) == ["front", "back", "stop"]
+    advice = more_takes_advice(after)
+    assert "front (84%), back (86%)" in advice and "these words" in advice and "left" not in advice
+    assert "this word" in more_takes_advice(scored(left=1.0, back=0.5))
+    assert more_takes_advice(scored(left=1.0, back=0.96)) == ""
+
+
 def test_threads_apply_to_training_and_scoring_keeps_the_callers_setting(tiny_model, takes, monkeypatch):
     import model.adapt
 
@@ -142,6 +158,8 @@ def test_cli_prints_before_and_after_as_json(tiny_model, takes, tmp_path, capsys
     assert result["new_labels"] == ["dip"] and result["held_out_clips"] == 4
     assert result["after"] >= result["before"] and result["per_label"]["dip"]["after"] == 1.0
     assert result["per_label"]["dip"]["confused_with"] == {}
+    assert result["weak_labels"] == {label: stats["after"] for label, stats in result["per_label"].items()
+                                     if stats["after"] < 0.95}
     saved = load_checkpoint(tmp_path / "out")
     assert saved.model.labels[-1] == "dip"
     assert AugmentConfig.from_dict(saved.training["augment"]) == FINETUNE_AUGMENT  # the recipe travels with it
@@ -178,6 +196,8 @@ def test_dialog_fine_tunes_cancels_and_switches_versions(qtbot, tmp_path, open_w
     for row in range(1, 5):  # a word is "taken for" something exactly when it was not always right
         assert (dialog.table.item(row, 3).text() == "100.0%") == (dialog.table.item(row, 4).text() == "")
     assert len(dialog.loss_curve.getData()[0]) == dialog.progress_bar.maximum()
+    weak = [dialog.table.item(row, 0).text() for row in range(1, 5) if dialog.table.item(row, 3).text() != "100.0%"]
+    assert (dialog.advice.text() == "") == (weak == []) and all(f"{label} (" in dialog.advice.text() for label in weak)
     assert "Saved as version v0001" in dialog.eta_label.text()
     dialog.use_button.click()
     qtbot.waitUntil(lambda: "v0001" in window.model_label.text(), timeout=10_000)
