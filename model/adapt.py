@@ -158,7 +158,7 @@ def more_takes_advice(after: dict, threshold: float = WEAK_ACCURACY) -> str:
     weak = weak_labels(after, threshold)
     if not weak:
         return ""
-    words = ", ".join(f"{label} ({value:.0%})" for label, value in weak.items())
+    words = ", ".join(f"{label} ({value:.1%})" for label, value in weak.items())
     return (f"Below {threshold:.0%} on held-out takes: {words}. Record more takes of "
             f"{'this word' if len(weak) == 1 else 'these words'}, on another day or with another microphone "
             "if you can, and fine-tune again. Play their takes back too: one cut short or filed under the wrong word "

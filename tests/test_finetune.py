@@ -93,7 +93,7 @@ def test_weak_labels_are_the_words_below_the_threshold_weakest_first():
     assert weak_labels(after) == {"front": 0.84, "back": 0.86}  # 95 % is not weak; no held-out takes: not judged
     assert list(weak_labels(after, threshold=0.99)) == ["front", "back", "stop"]
     advice = more_takes_advice(after)
-    assert "front (84%), back (86%)" in advice and "these words" in advice and "left" not in advice
+    assert "front (84.0%), back (86.0%)" in advice and "these words" in advice and "left" not in advice
     assert "this word" in more_takes_advice(scored(left=1.0, back=0.5))
     assert more_takes_advice(scored(left=1.0, back=0.96)) == ""
 
