@@ -43,7 +43,7 @@ class FinetuneDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Fine-tune on your takes")
-        self.resize(900, 640)
+        self.resize(900, 760)
         self.request, self.versions_root, self.parent_name = request, Path(versions_root), parent_name
         self.result: dict | None = None
         self.running = False
@@ -102,7 +102,7 @@ class FinetuneDialog(QDialog):
         column.addLayout(row)
         column.addWidget(self.progress_bar)
         column.addWidget(self.eta_label)
-        column.addWidget(plots, 2)
+        column.addWidget(plots, 1)  # the curves and the per-word table share the height
         column.addWidget(QLabel("<b>Before / after on held-out takes</b>"))
         column.addWidget(self.table, 1)
         column.addWidget(self.advice)
