@@ -139,8 +139,8 @@ def accuracy(model: KeywordClassifier, clips: np.ndarray, labels: Sequence[str])
 
 
 # Below this on its held-out takes a word wants more takes. Five takes a word gave 95.5-96.2 %
-# on the own-voice bench's held-out takes and twenty gave 98.5 % (README); the misses come most
-# often from recording sessions the training takes did not cover.
+# on the own-voice bench's held-out takes and twenty gave 98.5 % (README); misses are about twice
+# as frequent in recording sessions the training takes did not cover.
 WEAK_ACCURACY = 0.95
 
 
