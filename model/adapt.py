@@ -147,10 +147,11 @@ WEAK_ACCURACY = 0.95
 def weak_labels(after: dict, threshold: float = WEAK_ACCURACY) -> dict[str, float]:
     """{label: accuracy} for labels below `threshold` on their held-out takes, weakest first.
 
-    `after` is an `accuracy` result; labels without held-out takes are not judged.
+    `after` is an `accuracy` result, which has entries only for labels with held-out takes: the
+    others are never named.
     """
-    scored = {label: stats["accuracy"] for label, stats in after["per_label"].items() if stats["n"]}
-    return {label: value for label, value in sorted(scored.items(), key=lambda item: item[1]) if value < threshold}
+    scored = sorted(((label, stats["accuracy"]) for label, stats in after["per_label"].items()), key=lambda s: s[1])
+    return {label: value for label, value in scored if value < threshold}
 
 
 def more_takes_advice(after: dict, threshold: float = WEAK_ACCURACY) -> str:

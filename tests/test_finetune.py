@@ -83,14 +83,14 @@ def test_adapt_learns_a_new_word_and_reports_before_and_after(tiny_model, takes,
 
 
 def scored(**accuracies) -> dict:
-    """An `accuracy` result with one held-out take per label (None: the label has none held out)."""
-    return {"per_label": {label: {"accuracy": value, "n": 0 if value is None else 1, "confused_with": {}}
+    """An `accuracy` result with one held-out take per label."""
+    return {"per_label": {label: {"accuracy": value, "n": 1, "confused_with": {}}
                           for label, value in accuracies.items()}}
 
 
 def test_weak_labels_are_the_words_below_the_threshold_weakest_first():
-    after = scored(left=1.0, back=0.86, front=0.84, stop=0.95, two=None)
-    assert weak_labels(after) == {"front": 0.84, "back": 0.86}  # 95 % is not weak; no held-out takes: not judged
+    after = scored(left=1.0, back=0.86, front=0.84, stop=0.95)
+    assert weak_labels(after) == {"front": 0.84, "back": 0.86}  # 95 % is not weak
     assert list(weak_labels(after, threshold=0.99)) == ["front", "back", "stop"]
     advice = more_takes_advice(after)
     assert "front (84.0%), back (86.0%)" in advice and "these words" in advice and "left" not in advice
@@ -196,6 +196,7 @@ def test_dialog_fine_tunes_cancels_and_switches_versions(qtbot, tmp_path, open_w
     for row in range(1, 5):  # a word is "taken for" something exactly when it was not always right
         assert (dialog.table.item(row, 3).text() == "100.0%") == (dialog.table.item(row, 4).text() == "")
     assert len(dialog.loss_curve.getData()[0]) == dialog.progress_bar.maximum()
+    # one held-out take per label: a label below 95 % is one that missed its take
     weak = [dialog.table.item(row, 0).text() for row in range(1, 5) if dialog.table.item(row, 3).text() != "100.0%"]
     assert (dialog.advice.text() == "") == (weak == []) and all(f"{label} (" in dialog.advice.text() for label in weak)
     assert "Saved as version v0001" in dialog.eta_label.text()
