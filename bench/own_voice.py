@@ -9,7 +9,9 @@
 2. Words the base model lacks get a synthesized starting set (the type-a-word path).
 3. `model.adapt.adapt` fine-tunes (timed, base material synthesized cold unless --cache).
 4. Base and new model are scored on the held-out takes (per word, with what each word was
-   taken for) and on the base commands of `--real`.
+   taken for), on the base commands of `--real` (are old words forgotten?) and on its other
+   words, those neither base commands nor taught (are they still `_unknown_`, or do the new
+   words fire on them?).
 5. With `--probe`, linear probes ask how far the models' embeddings (the head's input) keep
    this speaker's words apart: a logistic regression trained on four fifths of the held-out
    takes (about 100 a word) and scored on the rest, five times over, for four different splits
@@ -42,7 +44,7 @@ from audio.clipping import is_clipped
 from audio.config import FeatureConfig
 from audio.dataset import Clip, ClipSet, label_folders, load_clips
 from audio.io import read_audio, write_wav
-from audio.labels import COMMAND_WORDS
+from audio.labels import COMMAND_WORDS, UNKNOWN
 from audio.synthesis.starter import write_starter_set
 from audio.trim import cut_take
 from cli.common import run_command
@@ -59,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.own_voice", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--own-voice", required=True, metavar="DIR", help="one speaker's takes, one folder per word")
-    parser.add_argument("--real", metavar="DIR", help="real speech in Speech Commands layout (base commands scored)")
+    parser.add_argument("--real", metavar="DIR",
+                        help="real speech in Speech Commands layout (its base commands and other words are scored)")
     parser.add_argument("--base", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model to start from")
     parser.add_argument("--words", default=",".join(WORDS), help="words the user teaches (comma-separated)")
     parser.add_argument("--takes", type=int, default=5, help="training takes per word (default 5)")
@@ -69,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--repeats", type=int, default=FinetuneConfig.user_repeats)
     parser.add_argument("--lr", type=float, default=FinetuneConfig.learning_rate)
     parser.add_argument("--per-word", type=int, default=MaterialConfig.per_word, help="base material per command")
+    parser.add_argument("--unknown", type=int, default=MaterialConfig.unknown,
+                        help="other words synthesized for _unknown_ in the base material")
     parser.add_argument("--augment", action="append", default=[], metavar="KEY=VALUE",
                         help="change one fine-tuning augmentation setting (see audio/augment.py), repeatable")
     parser.add_argument("--threads", type=int, help="torch threads while fine-tuning (default: every core)")
@@ -106,13 +111,31 @@ def prepare_takes(own_voice: Path, words: list[str], takes: int, out: Path) -> d
             "held_out_clipped": sum(clipped[len(chosen) :])}
 
 
+def score_folders(model, real: Path, answers: dict[str, str]) -> dict:
+    """`accuracy` on the clips of `real`'s folders named in `answers`: {folder: the right label}."""
+    clips = [Clip(path, label, "test") for folder, label in answers.items()
+             for path in sorted((real / folder).glob("*.wav"))]
+    loaded = load_clips(clips, model.labels, model.config.features)
+    return accuracy(model, loaded.waveforms, [model.labels[t] for t in loaded.targets])
+
+
 def real_accuracy(model, real: Path) -> dict:
     """Accuracy on the base commands of a real Speech Commands folder (only words the model knows)."""
     words = [folder.name for folder in label_folders(real) if folder.name in COMMAND_WORDS
              and folder.name in model.labels]
-    clips = [Clip(path, folder, "test") for folder in words for path in sorted((real / folder).glob("*.wav"))]
-    loaded = load_clips(clips, model.labels, model.config.features)
-    return accuracy(model, loaded.waveforms, [model.labels[t] for t in loaded.targets])
+    return score_folders(model, real, {word: word for word in words})
+
+
+def real_other_words(model, real: Path, taught: list[str]) -> dict:
+    """How often other people's other words are heard as `_unknown_`, as they should be.
+
+    Scores the folders of `real` that are neither base commands nor `taught` words, so teaching
+    "four" does not count a real "four" as a false alarm; `confused_with` names the words that
+    fire instead.
+    """
+    words = [folder.name for folder in label_folders(real) if folder.name not in COMMAND_WORDS
+             and folder.name not in taught]
+    return score_folders(model, real, dict.fromkeys(words, UNKNOWN))
 
 
 def labelled_takes(takes: Path, features: FeatureConfig) -> tuple[ClipSet, ClipSet]:
@@ -173,7 +196,7 @@ def run(args: argparse.Namespace) -> int:
             base=Path(args.base), data=(work / "takes",), extra=(work / "starter",) if starter_words else (),
             finetune=replace(FinetuneConfig(), epochs=args.epochs, freeze_layers=args.freeze,
                              user_repeats=args.repeats, learning_rate=args.lr, seed=args.seed),
-            material=MaterialConfig(per_word=args.per_word, seed=args.seed),
+            material=MaterialConfig(per_word=args.per_word, unknown=args.unknown, seed=args.seed),
             augment=FINETUNE_AUGMENT.with_settings(args.augment),
             cache_dir=Path(args.cache) if args.cache else work / "cache", threads=args.threads)
         started = time.perf_counter()
@@ -203,6 +226,11 @@ def run(args: argparse.Namespace) -> int:
         figures.update(real_before=before["accuracy"], real_after=after["accuracy"], real_clips=after["n"],
                        real_per_label_after={k: v["accuracy"] for k, v in after["per_label"].items()},
                        real_per_label_before={k: v["accuracy"] for k, v in before["per_label"].items()})
+        others_before, others_after = (real_other_words(scored, Path(args.real), words)
+                                       for scored in (base, outcome.model))
+        figures.update(real_others_before=others_before["accuracy"], real_others_after=others_after["accuracy"],
+                       real_others_clips=others_after["n"],
+                       real_others_taken_for_after=others_after["per_label"].get(UNKNOWN, {}).get("confused_with", {}))
     if args.json:
         print(json.dumps(figures))
     else:
@@ -223,6 +251,9 @@ def run(args: argparse.Namespace) -> int:
         if args.real:
             print(f"real base commands ({figures['real_clips']}): {figures['real_before']:.1%} -> "
                   f"{figures['real_after']:.1%}")
+            taken_for = ", ".join(f"{word} {count}" for word, count in figures["real_others_taken_for_after"].items())
+            print(f"real other words heard as {UNKNOWN} ({figures['real_others_clips']}): "
+                  f"{figures['real_others_before']:.1%} -> {figures['real_others_after']:.1%}; taken for: {taken_for}")
         print(f"fine-tune {figures['finetune_wall_seconds']} s {figures['finetune_seconds']}; "
               f"starter sets {figures['starter_seconds']} s")
     return 0

@@ -7,10 +7,11 @@ import torch
 
 from audio.dataset import ClipSet
 from audio.io import read_audio, write_wav
-from bench.own_voice import few_shot_accuracy, labelled_takes, misheard, prepare_takes, probe_accuracy
+from bench.own_voice import few_shot_accuracy, labelled_takes, misheard, prepare_takes, probe_accuracy, real_other_words
 from main import main
 from model.checkpoint import load_checkpoint
-from tests.conftest import tone_clip
+from model.grow import grow_labels
+from tests.conftest import tone_clip, tone_word
 
 
 def test_bench_reports_latency_ratio_and_throughput(tmp_path, capsys):
@@ -86,3 +87,20 @@ def test_misheard_lists_the_wrong_takes_with_what_they_were_taken_for(tmp_path, 
     _, held = labelled_takes(takes, model.config.features)
     (error,) = misheard(model, held)
     assert error["take"] == "fall/said-rise.wav" and error["taken_for"] == "rise" and 0.5 < error["confidence"] <= 1
+
+
+def test_real_other_words_skips_commands_and_taught_words_and_names_what_fires(tmp_path, tiny_model):
+    def other_word(seed: int) -> np.ndarray:  # a high level tone: none of the tiny model's words
+        return tone_word(450.0, 0.0, seed=seed)
+
+    model = grow_labels(load_checkpoint(tiny_model).model, ["_unknown_"],
+                        {"_unknown_": np.stack([other_word(seed) for seed in range(5)])})
+    real = tmp_path / "real"
+    for folder, sound in (("left", lambda s: tone_clip("rise", s)), ("fall", lambda s: tone_clip("fall", s)),
+                          ("bird", other_word), ("wow", lambda s: tone_clip("rise", s))):
+        for seed in range(10, 13):
+            write_wav(real / folder / f"{seed}.wav", sound(seed))
+    # "left" is a base command and "fall" a taught word: neither counts as another word
+    scored = real_other_words(model, real, taught=["fall"])
+    assert scored["n"] == 6 and scored["accuracy"] == 0.5
+    assert scored["per_label"]["_unknown_"]["confused_with"] == {"rise": 3}
