@@ -52,7 +52,7 @@ class MaterialConfig:
     # on. `python -m bench.own_voice ... --cache DIR --unknown N --seed S`, S in 0-4: after
     # fine-tuning, real_dev's other words were heard as `_unknown_` 43.4 % of the time (mean) with
     # 32, 57.9 % with 96 (79.1 % before), held-out takes 95.9 % and 95.8 %, real_dev's commands
-    # 76.9 % both, about a second more training. 160 gave no more in a throwaway run.
+    # 76.9 % both, about a second more training. 160 gave no more (55.1 %) and took longer.
     unknown: int = 96
     silence: int = 16
     seed: int = 0
