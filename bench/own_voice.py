@@ -30,10 +30,12 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import RepeatedStratifiedKFold, cross_val_score
@@ -111,31 +113,29 @@ def prepare_takes(own_voice: Path, words: list[str], takes: int, out: Path) -> d
             "held_out_clipped": sum(clipped[len(chosen) :])}
 
 
-def score_folders(model, real: Path, answers: dict[str, str]) -> dict:
-    """`accuracy` on the clips of `real`'s folders named in `answers`: {folder: the right label}."""
+def load_folders(real: Path, answers: dict[str, str], features: FeatureConfig) -> tuple[np.ndarray, list[str]]:
+    """(clips, right labels) from `real`'s folders named in `answers`: {folder: the right label}."""
+    labels = tuple(dict.fromkeys(answers.values()))
     clips = [Clip(path, label, "test") for folder, label in answers.items()
              for path in sorted((real / folder).glob("*.wav"))]
-    loaded = load_clips(clips, model.labels, model.config.features)
-    return accuracy(model, loaded.waveforms, [model.labels[t] for t in loaded.targets])
+    loaded = load_clips(clips, labels, features)
+    return loaded.waveforms, [labels[t] for t in loaded.targets]
 
 
-def real_accuracy(model, real: Path) -> dict:
-    """Accuracy on the base commands of a real Speech Commands folder (only words the model knows)."""
-    words = [folder.name for folder in label_folders(real) if folder.name in COMMAND_WORDS
-             and folder.name in model.labels]
-    return score_folders(model, real, {word: word for word in words})
+def command_answers(real: Path, known: Sequence[str]) -> dict[str, str]:
+    """The base commands among `real`'s folders that the model knows, each its own right label."""
+    return {folder.name: folder.name for folder in label_folders(real)
+            if folder.name in COMMAND_WORDS and folder.name in known}
 
 
-def real_other_words(model, real: Path, taught: list[str]) -> dict:
-    """How often other people's other words are heard as `_unknown_`, as they should be.
+def other_word_answers(real: Path, taught: Sequence[str]) -> dict[str, str]:
+    """`real`'s other words, which should be heard as `_unknown_`.
 
-    Scores the folders of `real` that are neither base commands nor `taught` words, so teaching
-    "four" does not count a real "four" as a false alarm; `confused_with` names the words that
-    fire instead.
+    Neither base commands nor `taught` words, so teaching "four" does not count a real "four" as
+    a false alarm; `accuracy`'s `confused_with` then names the words that fire instead.
     """
-    words = [folder.name for folder in label_folders(real) if folder.name not in COMMAND_WORDS
-             and folder.name not in taught]
-    return score_folders(model, real, dict.fromkeys(words, UNKNOWN))
+    return {folder.name: UNKNOWN for folder in label_folders(real)
+            if folder.name not in COMMAND_WORDS and folder.name not in taught}
 
 
 def labelled_takes(takes: Path, features: FeatureConfig) -> tuple[ClipSet, ClipSet]:
@@ -222,13 +222,15 @@ def run(args: argparse.Namespace) -> int:
         "counts": outcome.counts, **probe, "held_out_errors": errors,
     }
     if args.real:
-        before, after = real_accuracy(base, Path(args.real)), real_accuracy(outcome.model, Path(args.real))
+        real = Path(args.real)
+        commands = load_folders(real, command_answers(real, base.labels), base.config.features)
+        others = load_folders(real, other_word_answers(real, words), base.config.features)
+        before, after = (accuracy(scored, *commands) for scored in (base, outcome.model))
+        others_before, others_after = (accuracy(scored, *others) for scored in (base, outcome.model))
         figures.update(real_before=before["accuracy"], real_after=after["accuracy"], real_clips=after["n"],
                        real_per_label_after={k: v["accuracy"] for k, v in after["per_label"].items()},
-                       real_per_label_before={k: v["accuracy"] for k, v in before["per_label"].items()})
-        others_before, others_after = (real_other_words(scored, Path(args.real), words)
-                                       for scored in (base, outcome.model))
-        figures.update(real_others_before=others_before["accuracy"], real_others_after=others_after["accuracy"],
+                       real_per_label_before={k: v["accuracy"] for k, v in before["per_label"].items()},
+                       real_others_before=others_before["accuracy"], real_others_after=others_after["accuracy"],
                        real_others_clips=others_after["n"],
                        real_others_taken_for_after=others_after["per_label"].get(UNKNOWN, {}).get("confused_with", {}))
     if args.json:

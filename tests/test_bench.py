@@ -7,8 +7,18 @@ import torch
 
 from audio.dataset import ClipSet
 from audio.io import read_audio, write_wav
-from bench.own_voice import few_shot_accuracy, labelled_takes, misheard, prepare_takes, probe_accuracy, real_other_words
+from bench.own_voice import (
+    command_answers,
+    few_shot_accuracy,
+    labelled_takes,
+    load_folders,
+    misheard,
+    other_word_answers,
+    prepare_takes,
+    probe_accuracy,
+)
 from main import main
+from model.adapt import accuracy
 from model.checkpoint import load_checkpoint
 from model.grow import grow_labels
 from tests.conftest import tone_clip, tone_word
@@ -89,7 +99,7 @@ def test_misheard_lists_the_wrong_takes_with_what_they_were_taken_for(tmp_path, 
     assert error["take"] == "fall/said-rise.wav" and error["taken_for"] == "rise" and 0.5 < error["confidence"] <= 1
 
 
-def test_real_other_words_skips_commands_and_taught_words_and_names_what_fires(tmp_path, tiny_model):
+def test_other_words_skip_commands_and_taught_words_and_name_what_fires(tmp_path, tiny_model):
     def other_word(seed: int) -> np.ndarray:  # a high level tone: none of the tiny model's words
         return tone_word(450.0, 0.0, seed=seed)
 
@@ -101,6 +111,9 @@ def test_real_other_words_skips_commands_and_taught_words_and_names_what_fires(t
         for seed in range(10, 13):
             write_wav(real / folder / f"{seed}.wav", sound(seed))
     # "left" is a base command and "fall" a taught word: neither counts as another word
-    scored = real_other_words(model, real, taught=["fall"])
+    assert command_answers(real, known=("left", "fall")) == {"left": "left"}  # the commands scored for forgetting
+    answers = other_word_answers(real, taught=["fall"])
+    assert answers == {"bird": "_unknown_", "wow": "_unknown_"}
+    scored = accuracy(model, *load_folders(real, answers, model.config.features))
     assert scored["n"] == 6 and scored["accuracy"] == 0.5
     assert scored["per_label"]["_unknown_"]["confused_with"] == {"rise": 3}
