@@ -2,10 +2,10 @@
 
     python -m bench.own_voice --own-voice ../shared/data/own_voice --real ../shared/data/real_dev [--json]
 
-1. For each word, `--takes` takes are chosen (by a hash of the file name) as the user's
-   recordings; the rest are held out. Every take is cut with `audio.trim.cut_take`, as the
-   recorder cuts a take, into a temporary takes folder whose `testing_list.txt` names the
-   held-out ones.
+1. For each word, `--takes` takes are chosen (by a hash of the file name; `--draw K` for
+   another choice) as the user's recordings; the rest are held out. Every take is cut with
+   `audio.trim.cut_take`, as the recorder cuts a take, into a temporary takes folder whose
+   `testing_list.txt` names the held-out ones.
 2. Words the base model lacks get a synthesized starting set (the type-a-word path).
 3. `model.adapt.adapt` fine-tunes (timed, base material synthesized cold unless --cache).
 4. Base and new model are scored on the held-out takes (per word, with what each word was
@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--base", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model to start from")
     parser.add_argument("--words", default=",".join(WORDS), help="words the user teaches (comma-separated)")
     parser.add_argument("--takes", type=int, default=5, help="training takes per word (default 5)")
+    parser.add_argument("--draw", type=int, default=0,
+                        help="which takes train: 0 the usual ones, any other number another random draw")
     parser.add_argument("--starter", type=int, default=24, help="synthesized clips per new word (default 24)")
     parser.add_argument("--epochs", type=int, default=FinetuneConfig.epochs)
     parser.add_argument("--freeze", type=int, default=FinetuneConfig.freeze_layers, help="frozen lower layers")
@@ -88,14 +90,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def prepare_takes(own_voice: Path, words: list[str], takes: int, out: Path) -> dict[str, int]:
+def prepare_takes(own_voice: Path, words: list[str], takes: int, out: Path, draw: int = 0) -> dict[str, int]:
     """Cut every take of `words` into out/word/, listing all but `takes` per word as held out.
 
-    Returns the count of training and held-out takes, and of those recorded clipped.
+    The training takes are the first `takes` in an order set by a hash of the file name; each
+    `draw` gives another order (0 is the bench's usual one). Returns the count of training and
+    held-out takes, and of those recorded clipped.
     """
+    def order(path: Path) -> str:
+        return hashlib.sha1((f"{draw}-{path.name}" if draw else path.name).encode()).hexdigest()
+
     chosen, held = [], []
     for word in words:
-        files = sorted((own_voice / word).glob("*.wav"), key=lambda p: hashlib.sha1(p.name.encode()).hexdigest())
+        files = sorted((own_voice / word).glob("*.wav"), key=order)
         if len(files) <= takes:
             raise ValueError(f"{own_voice / word}: {len(files)} takes, need more than --takes {takes}")
         chosen += files[:takes]
@@ -185,7 +192,7 @@ def run(args: argparse.Namespace) -> int:
     base = load_checkpoint(args.base).model
     with tempfile.TemporaryDirectory(prefix="voxgate-bench-") as temp:
         work = Path(temp)
-        split = prepare_takes(Path(args.own_voice), words, args.takes, work / "takes")
+        split = prepare_takes(Path(args.own_voice), words, args.takes, work / "takes", args.draw)
         started = time.perf_counter()
         new_words = [word for word in words if word not in base.labels]
         starter_words = new_words if args.starter > 0 else []  # --starter 0: new words from takes alone
@@ -210,7 +217,7 @@ def run(args: argparse.Namespace) -> int:
                      "few_shot_before": few_shot_accuracy(base, train, held),
                      "few_shot_after": few_shot_accuracy(outcome.model, train, held)}
     figures = {
-        "base": args.base, "words": words, "new_words": new_words, "takes": split,
+        "base": args.base, "words": words, "new_words": new_words, "draw": args.draw, "takes": split,
         "threads": args.threads or torch.get_num_threads(), "augment": args.augment,
         "starter_clips_per_new_word": args.starter, "starter_seconds": round(starter_seconds, 1),
         "finetune_wall_seconds": round(wall, 1),

@@ -56,6 +56,20 @@ def test_own_voice_bench_splits_cuts_and_counts_clipped_takes(tmp_path):
     assert {read_audio(path).shape for path in (tmp_path / "takes").rglob("*.wav")} == {(16_000,)}
 
 
+def test_own_voice_bench_draws_are_repeatable_and_differ(tmp_path):
+    own_voice = tmp_path / "own_voice"
+    for speaker in range(6):
+        write_wav(own_voice / "fall" / f"take{speaker}.wav", tone_clip("fall", speaker))
+
+    def training_takes(draw: int, out: str) -> frozenset[str]:
+        prepare_takes(own_voice, ["fall"], 2, tmp_path / out, draw)
+        held = set((tmp_path / out / "testing_list.txt").read_text().split())
+        return frozenset(f"fall/take{speaker}.wav" for speaker in range(6)) - held
+
+    assert training_takes(3, "a") == training_takes(3, "b") and len(training_takes(3, "a")) == 2
+    assert len({training_takes(draw, f"draw{draw}") for draw in range(6)}) > 1
+
+
 def test_probe_tells_words_apart_only_when_they_differ(tmp_path, tiny_model):
     model = load_checkpoint(tiny_model).model
     takes = tmp_path / "takes"
