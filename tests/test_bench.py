@@ -17,6 +17,7 @@ from bench.own_voice import (
     prepare_takes,
     probe_accuracy,
 )
+from bench.synthesis_lanes import main as synthesis_lanes
 from main import main
 from model.adapt import accuracy
 from model.checkpoint import load_checkpoint
@@ -131,3 +132,12 @@ def test_other_words_skip_commands_and_taught_words_and_name_what_fires(tmp_path
     scored = accuracy(model, *load_folders(real, answers, model.config.features))
     assert scored["n"] == 6 and scored["accuracy"] == 0.5
     assert scored["per_label"]["_unknown_"]["confused_with"] == {"rise": 3}
+
+
+def test_synthesis_bench_times_one_lane_against_two(capsys):
+    assert synthesis_lanes(["--per-word", "1", "--unknown", "2", "--repeats", "2", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["clips"] == figures["rendered"] == 12  # ten commands once, two other words
+    assert all(len(times) == 2 and min(times) > 0 for times in figures["seconds"].values())
+    medians = figures["median_seconds"]
+    assert figures["speed_up"] == medians["1"] / medians["2"]

@@ -1,8 +1,10 @@
 """The speech-synthesis corpus builder: real engines, a tiny real corpus, split by voice; the demo recording."""
 
+import itertools
 import logging
 import random
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,7 @@ from audio.synthesis.corpus import plan_corpus
 from audio.synthesis.demo import LEAD_SECONDS, NOISE_LEVEL, PAUSE_SECONDS, PEAK, demo_audio
 from audio.synthesis.flite import FliteEngine
 from audio.synthesis.split import TRAIN, assign_splits
+from audio.synthesis.starter import base_material, plan_speech, render
 from audio.synthesis.vocabulary import unknown_words
 from audio.trim import frame_levels
 
@@ -151,3 +154,35 @@ def test_demo_recording_holds_each_word_between_pauses():
     gaps = np.diff(starts) / 100
     assert gaps.max() > PAUSE_SECONDS  # the second word comes after a full pause
     assert np.abs(audio).max() <= PEAK + 10 * NOISE_LEVEL
+
+
+def test_lanes_render_every_job_as_one_lane_does():
+    """Two engines in two threads give the same clips as one thread; base material keeps job order."""
+    jobs = plan_speech("yes", ["yes"] * 6, seed=2, engines=("espeak", "flite"))
+    assert {job.voice.engine for job in jobs} == {"espeak", "flite"}
+    one_lane = {position: audio for position, _, audio in render(jobs, seed=2, lanes=1)}
+    two_lanes = {position: audio for position, _, audio in render(jobs, seed=2, lanes=2)}
+    assert sorted(one_lane) == sorted(two_lanes) == list(range(len(jobs)))
+    for position in one_lane:
+        np.testing.assert_array_equal(one_lane[position], two_lanes[position])
+    clips, labels = base_material(["yes"], 6, 0, 0, seed=2, engines=("espeak", "flite"))
+    assert labels == ["yes"] * 6
+    for clip, position in zip(clips, range(len(jobs))):
+        np.testing.assert_array_equal(clip, one_lane[position])
+
+
+def test_a_lane_whose_engine_fails_leaves_the_others_rendering(caplog):
+    jobs = plan_speech("yes", ["yes"] * 4, seed=1, engines=("espeak",))
+    broken = [replace(job, voice=replace(job.voice, engine="nonesuch")) for job in jobs[:2]]
+    with caplog.at_level(logging.WARNING):
+        rendered = [position for position, _, _ in render(broken + jobs[2:], seed=1)]
+    assert sorted(rendered) == [2, 3]
+    assert "could not start nonesuch" in caplog.text
+
+
+def test_stopping_ends_every_lane_early():
+    """Each lane asks before each clip; once stopped, no lane starts another."""
+    jobs = plan_speech("yes", ["yes"] * 20, seed=4, engines=("espeak", "flite"))
+    asked = itertools.count(1)
+    rendered = list(render(jobs, seed=4, should_stop=lambda: next(asked) > 3))
+    assert len(rendered) == 3

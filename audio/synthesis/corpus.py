@@ -177,11 +177,16 @@ def render_task(jobs: list[Job], out_dir: str, seed: int, features: FeatureConfi
     return failed
 
 
-def speech_clip(job: Job, seed: int, samples: int) -> np.ndarray:
-    """The job's word in a clip of `samples` (samples,): sped up if too long, peak-scaled."""
-    if job.voice.engine not in _ENGINES:
-        _ENGINES[job.voice.engine] = make_engine(job.voice.engine)
-    audio = _ENGINES[job.voice.engine].speak(job.text, job.voice)
+def speech_clip(job: Job, seed: int, samples: int, engine: Engine | None = None) -> np.ndarray:
+    """The job's word in a clip of `samples` (samples,): sped up if too long, peak-scaled.
+
+    `engine` speaks it when given (it must be the job's engine); otherwise this process's own.
+    """
+    if engine is None:
+        if job.voice.engine not in _ENGINES:
+            _ENGINES[job.voice.engine] = make_engine(job.voice.engine)
+        engine = _ENGINES[job.voice.engine]
+    audio = engine.speak(job.text, job.voice)
     limit = round(SPEECH_SECONDS * samples)
     if len(audio) > limit:  # phase-vocoder speed-up keeps the pitch (only slow, long words)
         audio = librosa.effects.time_stretch(audio, rate=len(audio) / limit)[:limit]
