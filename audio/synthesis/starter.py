@@ -33,6 +33,10 @@ Progress = Callable[[int, int], None]  # (clips done, clips planned)
 # bench.synthesis_lanes --repeats 5`: 336 clips of base material in 4.09 s with two lanes, 5.87 s
 # with one (1.44x sooner; piper, the slowest engine, then takes one lane nearly alone).
 LANES = 2
+# One clip at a time per engine across every render in the process: piper phonemizes through
+# espeak-ng's library, whose state is global, and the app may synthesize a starting set while
+# fine-tuning synthesizes base material.
+_SPEAKING = {name: threading.Lock() for name in ENGINE_NAMES}
 
 
 def plan_speech(label: str, texts: Sequence[str], seed: int = 0, engines: Sequence[str] = ENGINE_NAMES) -> list[Job]:
@@ -76,7 +80,9 @@ def render(jobs: Sequence[Job], seed: int = 0, config: FeatureConfig | None = No
                 if should_stop() or abandoned.is_set():
                     break
                 try:
-                    finished.put((position, job, corpus.speech_clip(job, seed, samples, engine)))
+                    with _SPEAKING[name]:
+                        audio = corpus.speech_clip(job, seed, samples, engine)
+                    finished.put((position, job, audio))
                 except Exception as error:  # an engine failing on one word must not end the set
                     corpus.log.warning("could not synthesize %r with %s: %s", job.text, job.voice.speaker, error)
         except Exception as error:  # nor one that cannot start
