@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 
-# OpenMP workers that spin while waiting starve the audio and GUI threads, and under load
-# from other processes a 2-thread training step ran ~25x slower than with passive waiting.
-# Must be set before torch is imported.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+from model.openmp import set_waiting
+
+set_waiting()  # before any command imports torch
 
 COMMANDS = {
     "train": ("cli.train", "train a model on folders in Speech Commands layout"),

@@ -18,8 +18,7 @@ import statistics
 import sys
 import time
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as main.py sets it for the app
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # OpenMP's waiting is set as the app's in bench/__init__.py
 
 from PySide6.QtCore import QObject, QTimer, Slot  # after the environment above
 from PySide6.QtWidgets import QApplication

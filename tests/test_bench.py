@@ -1,12 +1,14 @@
 """`bench` runs end to end and reports every figure it promises (it asserts no speed)."""
 
 import json
+import os
 
 import numpy as np
 import torch
 
 from audio.dataset import ClipSet
 from audio.io import read_audio, write_wav
+from bench import openmp_wait
 from bench.own_voice import (
     command_answers,
     few_shot_accuracy,
@@ -22,6 +24,7 @@ from main import main
 from model.adapt import accuracy
 from model.checkpoint import load_checkpoint
 from model.grow import grow_labels
+from model.openmp import WAITING, set_waiting
 from tests.conftest import tone_clip, tone_word
 
 
@@ -141,3 +144,39 @@ def test_synthesis_bench_times_one_lane_against_two(capsys):
     assert all(len(times) == 2 and min(times) > 0 for times in figures["seconds"].values())
     medians = figures["median_seconds"]
     assert figures["speed_up"] == medians["1"] / medians["2"]
+
+
+def test_openmp_waiting_defaults_give_way_to_the_users_own(monkeypatch):
+    names = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+    for name in names:
+        monkeypatch.delenv(name, raising=False)
+    set_waiting()
+    assert {name: os.environ[name] for name in WAITING} == WAITING
+    for own in ({"OMP_WAIT_POLICY": "PASSIVE"}, {"GOMP_SPINCOUNT": "5"}):
+        for name in names:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in own.items():
+            monkeypatch.setenv(name, value)
+        set_waiting()
+        assert {name: os.environ.get(name) for name in names} == {name: own.get(name) for name in names}
+
+
+def test_openmp_bench_times_each_setting_in_its_own_process(monkeypatch, capsys):
+    """Each child sees only its setting's variables, whatever the parent had."""
+    monkeypatch.setattr(openmp_wait, "SETTINGS", {"passive": {"OMP_WAIT_POLICY": "PASSIVE"}, "spin": {}})
+    monkeypatch.setenv("GOMP_SPINCOUNT", "7")
+    seen = []
+    real_run = openmp_wait.subprocess.run
+
+    def run(command, env, **options):
+        seen.append({name: env.get(name) for name in openmp_wait.WAIT_VARIABLES})
+        return real_run(command, env=env, **options)
+
+    monkeypatch.setattr(openmp_wait.subprocess, "run", run)
+    assert openmp_wait.main(["--steps", "1", "--repeats", "1", "--second-team", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert seen == [{"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": None},
+                    {"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": None}]
+    assert figures["second_team"] and set(figures["step_ms"]) == {"passive", "spin"}
+    assert min(figures["step_ms"].values()) > 0
+    assert figures["passive_over"]["spin"] == figures["step_ms"]["passive"] / figures["step_ms"]["spin"]
