@@ -47,13 +47,7 @@ Progress = Callable[[str, dict], None]  # (phase, values): "material" {done, tot
 class MaterialConfig:
     """Base-vocabulary material mixed into fine-tuning, per base label."""
 
-    # More of each base command keeps them when each take is seen more often (FinetuneConfig).
-    # real_dev's commands (74.0 % before; 2 points is 2 of its 77 clips) with 3 epochs of 20:
-    # 32 a word: 76.6-81.8 % over the nine draws there, 74.0-81.8 % in five cold runs (`--seed
-    # 0..4`, no `--cache`), never lower; 24 a word: 72.7-81.8 % and 71.4-79.2 %, one run 2 clips
-    # down; held-out takes 94.4 % and 94.7 % over the draws, 94.3-97.1 % and 94.8-97.0 % cold.
-    # Cold runs take 24.8-27.0 s with 32, 23.4-24.5 s with 24.
-    per_word: int = 32
+    per_word: int = 16
     # Other words for `_unknown_`: the more different words, the fewer of them the new words fire
     # on. `python -m bench.own_voice ... --cache DIR --unknown N --seed S`, S in 0-4: after
     # fine-tuning, real_dev's other words were heard as `_unknown_` 43.4 % of the time (mean) with
@@ -149,8 +143,8 @@ def accuracy(model: KeywordClassifier, clips: np.ndarray, labels: Sequence[str])
     return {"accuracy": float(right.mean()), "n": len(labels), "per_label": per_label}
 
 
-# Below this on its held-out takes a word wants more takes. Five takes a word gave 92.6-97.3 % on
-# the own-voice bench's held-out takes, depending on which five, and twenty 97.8-98.5 % (README);
+# Below this on its held-out takes a word wants more takes. Five takes a word gave 91-96 % on
+# the own-voice bench's held-out takes, depending on which five, and twenty 97.4-98.1 % (README);
 # misses are about twice as frequent in recording sessions the training takes did not cover.
 WEAK_ACCURACY = 0.95
 

@@ -28,23 +28,15 @@ Augment = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 
 @dataclass(frozen=True)
 class FinetuneConfig:
-    """Defaults were measured on one speaker's takes (see bench/own_voice.py).
+    """Defaults were measured on one speaker's takes (see bench/own_voice.py)."""
 
-    Epochs and repeats: `python -m bench.own_voice ... --cache DIR --draw K --seed 0 --epochs E
-    --repeats R --per-word P`, K in 0-8 (nine choices of five takes a word), mean on the held-out
-    takes: 93.6 % with 4 epochs of 8 repeats (16 per word), 94.7 % with 3 of 20 (24 per word),
-    94.4 % with 3 of 20 (32, shipped: it keeps the old words best, see MaterialConfig), 94.6 % with
-    4 of 16 (24) in 18 s of training instead of 13, 94.4 % with 3 of 16 (24), 94.7 % with 3 of 28
-    (24) in 16 s. Each take is now seen 60 times, not 32.
-    """
-
-    epochs: int = 3
+    epochs: int = 4
     batch_size: int = 32
     learning_rate: float = 5e-3
     weight_decay: float = 1e-2
     warmup: float = 0.1  # share of the steps spent ramping the learning rate up
     freeze_layers: int = 1  # lower recurrent layers kept as they are
-    user_repeats: int = 20  # times each user take appears per epoch (augmented anew each time)
+    user_repeats: int = 8  # times each user take appears per epoch (augmented anew each time)
     label_smoothing: float = 0.0
     distill_weight: float = 0.3  # keep the base model's answers on base material (Learning without Forgetting)
     distill_temperature: float = 2.0
