@@ -62,7 +62,7 @@ def render(jobs: Sequence[Job], seed: int = 0, config: FeatureConfig | None = No
     Each engine's jobs run in order in a thread of their own, with an engine object of their own
     (festival's interpreter and piper's model are not shared between threads); `lanes` engines
     run at once, the busiest first. The engines work in subprocesses and ONNX Runtime, outside
-    the GIL, so two lanes on two cores take about half as long as one.
+    the GIL, so lanes overlap (see LANES for how much).
     """
     samples = (config or FeatureConfig()).clip_samples
     by_engine: dict[str, list[tuple[int, Job]]] = defaultdict(list)
