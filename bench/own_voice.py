@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--epochs", type=int, default=FinetuneConfig.epochs)
     parser.add_argument("--freeze", type=int, default=FinetuneConfig.freeze_layers, help="frozen lower layers")
     parser.add_argument("--repeats", type=int, default=FinetuneConfig.user_repeats)
+    parser.add_argument("--refit-copies", type=int, default=FinetuneConfig.refit_copies,
+                        help="augmented copies of each take the head is refit on (0: no refit)")
     parser.add_argument("--lr", type=float, default=FinetuneConfig.learning_rate)
     parser.add_argument("--per-word", type=int, default=MaterialConfig.per_word, help="base material per command")
     parser.add_argument("--unknown", type=int, default=MaterialConfig.unknown,
@@ -202,7 +204,8 @@ def run(args: argparse.Namespace) -> int:
         request = AdaptRequest(
             base=Path(args.base), data=(work / "takes",), extra=(work / "starter",) if starter_words else (),
             finetune=replace(FinetuneConfig(), epochs=args.epochs, freeze_layers=args.freeze,
-                             user_repeats=args.repeats, learning_rate=args.lr, seed=args.seed),
+                             user_repeats=args.repeats, refit_copies=args.refit_copies, learning_rate=args.lr,
+                             seed=args.seed),
             material=MaterialConfig(per_word=args.per_word, unknown=args.unknown, seed=args.seed),
             augment=FINETUNE_AUGMENT.with_settings(args.augment),
             cache_dir=Path(args.cache) if args.cache else work / "cache", threads=args.threads)

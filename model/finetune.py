@@ -3,9 +3,10 @@
 What makes it quick and keeps old words: the lower recurrent layers stay frozen (the MFCC
 front end has no weights), the learning rate is a tenth of training's with a short warm-up and
 a cosine decay, a few epochs only, and every batch mixes the user's takes (each repeated, so
-each epoch sees several augmented versions) with base-vocabulary clips. Progress is reported
-every step; `should_stop` is polled every step and the model is then left half-trained, so
-the caller must not save it (the model on disk stays as it was).
+each epoch sees several augmented versions) with base-vocabulary clips. Then the head is refit
+to convergence on the fine-tuned embeddings (`model.head_refit`). Progress is reported every
+step; `should_stop` is polled every step and the model is then left half-trained, so the caller
+must not save it (the model on disk stays as it was).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from torch import nn
 
 from audio.dataset import ClipSet
 from model.classifier import KeywordClassifier
+from model.head_refit import refit_head, training_embeddings
 from model.training import class_weights
 
 Augment = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
@@ -41,13 +43,15 @@ class FinetuneConfig:
     distill_weight: float = 0.3  # keep the base model's answers on base material (Learning without Forgetting)
     distill_temperature: float = 2.0
     clip_grad_norm: float = 1.0
+    refit_copies: int = 8  # the head is refit on each clip this often at most (as often as it is repeated); 0: no refit
+    refit_anchor: float = 1e-2  # how strongly the refit head is held to the fine-tuned one
     seed: int = 0
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0 or self.user_repeats < 1:
             raise ValueError(f"epochs, batch size, learning rate and user repeats must be positive: {self}")
-        if self.freeze_layers < 0:
-            raise ValueError(f"freeze_layers must be >= 0, got {self.freeze_layers}")
+        if self.freeze_layers < 0 or self.refit_copies < 0 or self.refit_anchor < 0:
+            raise ValueError(f"freeze_layers, refit_copies and refit_anchor must be >= 0: {self}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -73,6 +77,8 @@ class FinetuneResult:
     stopped: bool = False
     seconds: float = 0.0
     trainable_parameters: int = 0
+    refit_seconds: float = 0.0
+    refit_objective: tuple[float, float] | None = None  # the head's objective before and after the refit
 
 
 def freeze_lower_layers(model: KeywordClassifier, count: int) -> list[nn.Parameter]:
@@ -168,5 +174,14 @@ def finetune(model: KeywordClassifier, clips: ClipSet, config: FinetuneConfig, *
     for parameter in model.parameters():
         parameter.requires_grad_(True)
     model.eval()
+    if not result.stopped and config.refit_copies:
+        refit_started = time.perf_counter()
+        refit_set = training_embeddings(model, clips, np.minimum(repeats, config.refit_copies), features, generator,
+                                        should_stop=should_stop)
+        if refit_set is None:
+            result.stopped = True
+        else:
+            result.refit_objective = refit_head(model, *refit_set, anchor=config.refit_anchor)
+        result.refit_seconds = time.perf_counter() - refit_started
     result.seconds = time.perf_counter() - started
     return result

@@ -1,0 +1,80 @@
+"""Refitting the head after fine-tuning: the last layer solved to convergence on the new features.
+
+Fine-tuning ends after a few epochs with a head that is still chasing moving features. Once the
+recurrent layers are fixed, the head alone is a convex problem (multinomial logistic regression),
+so it can be solved outright on the fine-tuned embeddings of the training clips, the user's takes
+several times over in fresh augmentations, with the classes balanced: classifier re-training
+("cRT", Kang et al., "Decoupling Representation and Classifier for Long-Tailed Recognition",
+2020). A penalty on the distance from the fine-tuned head keeps the solution near it, so the old
+words' rows move only as far as the new features ask. Measured with `bench.own_voice` (README).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from audio.dataset import ClipSet
+from model.classifier import KeywordClassifier
+from model.training import class_weights
+
+Features = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
+
+
+@torch.no_grad()
+def training_embeddings(model: KeywordClassifier, clips: ClipSet, copies: np.ndarray, features: Features,
+                        generator: torch.Generator, batch_size: int = 128,
+                        should_stop: Callable[[], bool] = lambda: False) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """Embeddings of clip i `copies[i]` times, each through `features` anew; None if stopped.
+
+    Returns (embeddings (n, dirs * hidden), targets (n,)) with n = copies.sum().
+    """
+    was_training = model.training
+    model.eval()  # no dropout: the head will read eval-mode embeddings
+    indices = np.repeat(np.arange(len(clips)), copies)
+    parts = []
+    for start in range(0, len(indices), batch_size):
+        if should_stop():
+            model.train(was_training)
+            return None
+        batch = torch.from_numpy(clips.waveforms[indices[start : start + batch_size]]).to(model.device)
+        parts.append(model.embed(features(batch, generator)))
+    model.train(was_training)
+    return torch.cat(parts), torch.from_numpy(clips.targets[indices]).to(model.device)
+
+
+def refit_head(model: KeywordClassifier, embeddings: torch.Tensor, targets: torch.Tensor, anchor: float,
+               iterations: int = 100) -> tuple[float, float]:
+    """Solve the head in place: balanced cross-entropy + anchor * ||W - W_finetuned||^2, by L-BFGS.
+
+    Returns the objective before and after. The bias is not anchored (one number a class).
+    """
+    start_weight = model.head.weight.detach().clone()  # (classes, features)
+    weight = start_weight.clone().requires_grad_(True)
+    bias = model.head.bias.detach().clone().requires_grad_(True)
+    balance = class_weights(targets.cpu().numpy(), len(model.labels)).to(embeddings.device)
+
+    def objective() -> torch.Tensor:
+        logits = embeddings @ weight.T + bias  # (n, classes)
+        return nn.functional.cross_entropy(logits, targets, weight=balance) \
+            + anchor * (weight - start_weight).square().sum()
+
+    optimizer = torch.optim.LBFGS([weight, bias], max_iter=iterations, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = objective()
+        loss.backward()
+        return loss
+
+    with torch.no_grad():
+        before = float(objective())
+    optimizer.step(closure)
+    with torch.no_grad():
+        after = float(objective())
+        model.head.weight.copy_(weight)
+        model.head.bias.copy_(bias)
+    return before, after
