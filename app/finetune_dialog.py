@@ -135,6 +135,10 @@ class FinetuneDialog(QDialog):
         steps = np.array(self._steps)  # (steps, 3)
         self.loss_curve.setData(steps[:, 0], steps[:, 1])
         self.accuracy_curve.setData(steps[:, 0], steps[:, 2])
+        if values["step"] == values["steps"]:  # what adapt does after the last step
+            self.eta_label.setText(f"Trained for {values['elapsed']:.0f} s · refitting the output layer and scoring "
+                                   "the held-out takes…")
+            return
         self.eta_label.setText(f"Epoch {values['epoch']}/{values['epochs']} · step {values['step']}/{values['steps']}"
                                f" · loss {values['loss']:.3f} · {values['elapsed']:.0f} s, about "
                                f"{values['eta']:.0f} s to go")
