@@ -215,15 +215,20 @@ def test_dialog_fine_tunes_cancels_and_switches_versions(qtbot, tmp_path, open_w
     assert isinstance(versions, VersionsDialog) and isinstance(dialog, FinetuneDialog)
 
 
-def test_dialog_says_what_follows_the_last_step(qtbot, tmp_path, open_window, tiny_model):
+def test_dialog_draws_the_curves_twice_a_second_and_says_what_follows_the_last_step(qtbot, tmp_path, open_window,
+                                                                                    tiny_model):
     window = open_window(tiny_model, autostart=False, data_dir=str(tmp_path / "data"))
     qtbot.waitUntil(lambda: bool(window.model_info), timeout=10_000)
     dialog = window.open_finetune()
-    step = {"step": 9, "steps": 10, "epoch": 3, "epochs": 3, "loss": 0.5, "accuracy": 0.9, "elapsed": 9.0, "eta": 1.0}
-    dialog._progress("step", step)
-    assert "about 1 s to go" in dialog.eta_label.text()
-    dialog._progress("step", {**step, "step": 10, "elapsed": 10.0, "eta": 0.0})
+    step = {"step": 1, "steps": 40, "epoch": 1, "epochs": 3, "loss": 0.5, "accuracy": 0.9, "elapsed": 9.0, "eta": 1.0}
+    for number in range(1, 31):  # steps faster than the curves are redrawn
+        dialog._progress("step", {**step, "step": number})
+    assert dialog.progress_bar.value() == 30 and "about 1 s to go" in dialog.eta_label.text()
+    assert dialog.loss_curve.getData()[0] is None  # not drawn yet: the redraw waits for the timer
+    qtbot.waitUntil(lambda: dialog.loss_curve.getData()[0] is not None, timeout=2_000)
+    assert len(dialog.loss_curve.getData()[0]) == len(dialog.accuracy_curve.getData()[0]) == 30
+    dialog._progress("step", {**step, "step": 40, "elapsed": 10.0, "eta": 0.0})
     assert "refitting the output layer" in dialog.eta_label.text()
-    assert dialog.progress_bar.value() == dialog.progress_bar.maximum() == 10
-    assert len(dialog.loss_curve.getData()[0]) == 2
+    assert dialog.progress_bar.value() == dialog.progress_bar.maximum() == 40
+    assert len(dialog.loss_curve.getData()[0]) == 31  # the last step is drawn at once
     dialog.close()
