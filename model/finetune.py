@@ -22,7 +22,7 @@ from torch import nn
 
 from audio.dataset import ClipSet
 from model.classifier import KeywordClassifier
-from model.head_refit import refit_head, training_embeddings
+from model.head_refit import refit_on_clips
 from model.training import class_weights
 
 Augment = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
@@ -175,13 +175,12 @@ def finetune(model: KeywordClassifier, clips: ClipSet, config: FinetuneConfig, *
         parameter.requires_grad_(True)
     model.eval()
     if not result.stopped and config.refit_copies:
-        refit_started = time.perf_counter()
-        refit_set = training_embeddings(model, clips, np.minimum(repeats, config.refit_copies), features, generator,
-                                        should_stop=should_stop)
-        if refit_set is None:
+        if should_stop():  # the refit itself takes a second or two and is not interrupted
             result.stopped = True
         else:
-            result.refit_objective = refit_head(model, *refit_set, anchor=config.refit_anchor)
-        result.refit_seconds = time.perf_counter() - refit_started
+            refit_started = time.perf_counter()
+            result.refit_objective = refit_on_clips(model, clips, np.minimum(repeats, config.refit_copies), features,
+                                                    generator, config.refit_anchor)
+            result.refit_seconds = time.perf_counter() - refit_started
     result.seconds = time.perf_counter() - started
     return result

@@ -11,7 +11,7 @@ before any training. A label without clips starts as a copy of
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -25,14 +25,20 @@ IMPRINT_MARGIN = 0.5  # on average over its clips, an imprinted label starts thi
 
 
 @torch.no_grad()
-def embed(model: KeywordClassifier, waveforms: np.ndarray, batch_size: int = 128) -> torch.Tensor:
-    """Pooled top-layer states, the head's input: (clips, samples) -> (clips, directions * hidden)."""
+def embed(model: KeywordClassifier, waveforms: np.ndarray, batch_size: int = 128,
+          features: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
+          generator: torch.Generator | None = None) -> torch.Tensor:
+    """Pooled top-layer states, the head's input: (clips, samples) -> (clips, directions * hidden).
+
+    `features(batch, generator)` maps clips to MFCC (an augmenter, say); the model's own front end
+    by default. The model runs in eval mode either way (no dropout).
+    """
     was_training = model.training
     model.eval()
     parts = []
     for start in range(0, len(waveforms), batch_size):
         batch = torch.from_numpy(waveforms[start : start + batch_size]).to(model.device)  # (batch, samples)
-        parts.append(model.embed(model.features(batch)))
+        parts.append(model.embed(model.features(batch) if features is None else features(batch, generator)))
     model.train(was_training)
     return torch.cat(parts) if parts else torch.zeros(0, model.recurrent.output_size, device=model.device)
 

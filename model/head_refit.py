@@ -19,31 +19,20 @@ from torch import nn
 
 from audio.dataset import ClipSet
 from model.classifier import KeywordClassifier
+from model.grow import embed
 from model.training import class_weights
 
-Features = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 
+def refit_on_clips(model: KeywordClassifier, clips: ClipSet, copies: np.ndarray,
+                   features: Callable[[torch.Tensor, torch.Generator], torch.Tensor], generator: torch.Generator,
+                   anchor: float) -> tuple[float, float]:
+    """Refit the head on clip i's embedding `copies[i]` times, each through `features` anew.
 
-@torch.no_grad()
-def training_embeddings(model: KeywordClassifier, clips: ClipSet, copies: np.ndarray, features: Features,
-                        generator: torch.Generator, batch_size: int = 128,
-                        should_stop: Callable[[], bool] = lambda: False) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """Embeddings of clip i `copies[i]` times, each through `features` anew; None if stopped.
-
-    Returns (embeddings (n, dirs * hidden), targets (n,)) with n = copies.sum().
+    Returns the objective before and after (`refit_head`).
     """
-    was_training = model.training
-    model.eval()  # no dropout: the head will read eval-mode embeddings
     indices = np.repeat(np.arange(len(clips)), copies)
-    parts = []
-    for start in range(0, len(indices), batch_size):
-        if should_stop():
-            model.train(was_training)
-            return None
-        batch = torch.from_numpy(clips.waveforms[indices[start : start + batch_size]]).to(model.device)
-        parts.append(model.embed(features(batch, generator)))
-    model.train(was_training)
-    return torch.cat(parts), torch.from_numpy(clips.targets[indices]).to(model.device)
+    embeddings = embed(model, clips.waveforms[indices], features=features, generator=generator)
+    return refit_head(model, embeddings, torch.from_numpy(clips.targets[indices]).to(model.device), anchor)
 
 
 def refit_head(model: KeywordClassifier, embeddings: torch.Tensor, targets: torch.Tensor, anchor: float,

@@ -1,5 +1,5 @@
 """The head's refit after fine-tuning: it solves the head on the fine-tuned embeddings, held near
-the fine-tuned head, sees each clip as often as asked, and a stop leaves the model unsaved."""
+the fine-tuned head, sees each clip as often as asked, and a stop before it marks the run stopped."""
 
 import numpy as np
 import pytest
@@ -8,7 +8,8 @@ import torch
 from audio.dataset import ClipSet
 from model.checkpoint import load_checkpoint
 from model.finetune import FinetuneConfig, finetune
-from model.head_refit import refit_head, training_embeddings
+from model.grow import embed
+from model.head_refit import refit_head, refit_on_clips
 from tests.conftest import TINY_LABELS, TONE_WORDS, tone_clip
 
 
@@ -50,27 +51,23 @@ def test_a_strong_anchor_keeps_the_fine_tuned_weights(tiny_model):
     assert (held.head.weight - start).norm() < 0.05 * (loose.head.weight - start).norm()
 
 
-def test_embeddings_take_each_clip_as_often_as_asked_each_time_anew(model):
+def test_the_refit_embeds_each_clip_as_often_as_asked_each_time_anew(model):
     clips = tone_clips(speakers=2)
     copies = np.array([3, 1, 1, 1, 2, 0])
-    calls = []
+    seen = []
 
     def noisy(batch, generator):
-        calls.append(len(batch))
+        seen.append(batch)
         return model.features(batch + 0.01 * torch.randn(batch.shape, generator=generator))
 
-    embeddings, targets = training_embeddings(model, clips, copies, noisy, torch.Generator().manual_seed(0))
-    assert embeddings.shape == (copies.sum(), model.recurrent.output_size)
-    assert targets.tolist() == np.repeat(clips.targets, copies).tolist()
-    assert not torch.allclose(embeddings[0], embeddings[1])  # the same clip, augmented twice
-    assert sum(calls) == copies.sum()
-
-
-def test_embeddings_stop_when_asked(model):
-    clips = tone_clips()
-    stop = training_embeddings(model, clips, np.full(len(clips), 4), lambda b, g: model.features(b),
-                               torch.Generator(), batch_size=8, should_stop=lambda: True)
-    assert stop is None
+    refit_on_clips(model, clips, copies, noisy, torch.Generator().manual_seed(0), anchor=1e-2)
+    waveforms = torch.cat(seen)
+    assert len(waveforms) == copies.sum()
+    assert torch.equal(waveforms[0], waveforms[2]) and torch.equal(waveforms[0], torch.from_numpy(clips.waveforms[0]))
+    augmented = embed(model, clips.waveforms[[0, 0]], features=noisy, generator=torch.Generator().manual_seed(0))
+    assert not torch.allclose(augmented[0], augmented[1])  # the same clip, augmented twice
+    plain = embed(model, clips.waveforms[[0, 0]])
+    assert torch.equal(plain[0], plain[1])
 
 
 def test_finetune_refits_only_when_asked(tiny_model):
@@ -88,13 +85,13 @@ def test_finetune_refits_only_when_asked(tiny_model):
     assert torch.equal(refit.recurrent.layers.weight_hh_l0, plain.recurrent.layers.weight_hh_l0)
 
 
-def test_a_stop_during_the_refit_marks_the_result_stopped(tiny_model):
+def test_a_stop_after_the_last_step_skips_the_refit_and_marks_the_result_stopped(tiny_model):
     clips = tone_clips()
     model = load_checkpoint(tiny_model).model
     steps = -(-len(clips) // 8)
     polls = iter(range(1000))
     result = finetune(model, clips, FinetuneConfig(epochs=1, batch_size=8, freeze_layers=0),
-                      should_stop=lambda: next(polls) >= steps)  # the training steps pass, the refit stops
+                      should_stop=lambda: next(polls) >= steps)  # the training steps pass, then a stop
     assert len(result.steps) == steps
     assert result.stopped and result.refit_objective is None
 
