@@ -21,6 +21,7 @@ import os
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 
 from cli.common import run_command
 
@@ -32,6 +33,19 @@ SETTINGS = {  # name: the environment the child process starts with
 }
 WAIT_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
 BUSY = "while True: pass"
+# A child's program. Importing the bench package sets the app's waiting (bench/__init__.py), so
+# the child puts its own setting's variables (argv[1]) in place after that and before anything
+# imports torch; `child` then reports what it ran with.
+CHILD = f"""
+import json, os, sys
+import bench
+for name in {WAIT_VARIABLES!r}:
+    os.environ.pop(name, None)
+os.environ.update(json.loads(sys.argv[1]))
+from bench.openmp_wait import child
+child(int(sys.argv[2]), sys.argv[3] == "second-team")
+"""
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def hold_a_second_team() -> None:
@@ -81,20 +95,26 @@ def time_steps(steps: int) -> list[float]:
     return seconds[2:]
 
 
-def child_median(setting: str, steps: int, load: int, second_team: bool) -> float:
-    """Median step time of a child process started with `setting`'s environment, under `load`."""
-    environment = {key: value for key, value in os.environ.items() if key not in WAIT_VARIABLES}
-    environment.update(SETTINGS[setting])
+def child(steps: int, second_team: bool) -> None:
+    """A child process's work: print its step times and the waiting it ran with, as JSON."""
+    if second_team:
+        hold_a_second_team()
+    seconds = time_steps(steps)
+    print(json.dumps({"seconds": seconds, "waiting": {name: os.environ.get(name) for name in WAIT_VARIABLES}}))
+
+
+def child_run(setting: str, steps: int, load: int, second_team: bool) -> dict:
+    """A child process started with `setting`'s variables, under `load`: {seconds, waiting}."""
     busy = [subprocess.Popen([sys.executable, "-c", BUSY]) for _ in range(load)]
     try:
-        command = [sys.executable, "-m", "bench.openmp_wait", "--child", str(steps)]
-        result = subprocess.run(command + (["--second-team"] if second_team else []),
-                                env=environment, capture_output=True, text=True, check=True)
+        command = [sys.executable, "-c", CHILD, json.dumps(SETTINGS[setting]), str(steps),
+                   "second-team" if second_team else "alone"]
+        result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
     finally:
         for process in busy:
             process.kill()
             process.wait()
-    return statistics.median(json.loads(result.stdout))
+    return json.loads(result.stdout)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -105,30 +125,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--load", type=int, default=0, help="busy processes running alongside")
     parser.add_argument("--second-team", action="store_true",
                         help="first run torch in another thread that stays alive, as the app's recogniser does")
-    parser.add_argument("--child", type=int, metavar="STEPS", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.child:
-        if args.second_team:
-            hold_a_second_team()
-        print(json.dumps(time_steps(args.child)))
-        return 0
     medians: dict[str, list[float]] = {name: [] for name in SETTINGS}
+    waiting = {}
     for _ in range(args.repeats):
         for name in SETTINGS:
-            medians[name].append(child_median(name, args.steps, args.load, args.second_team))
+            child_result = child_run(name, args.steps, args.load, args.second_team)
+            medians[name].append(statistics.median(child_result["seconds"]))
+            waiting[name] = child_result["waiting"]
     step_ms = {name: 1000 * statistics.median(values) for name, values in medians.items()}
     figures = {"steps": args.steps, "repeats": args.repeats, "load": args.load, "second_team": args.second_team,
-               "settings": SETTINGS,
+               "settings": SETTINGS, "waiting": waiting,
                "step_ms": step_ms, "passive_over": {name: step_ms["passive"] / ms for name, ms in step_ms.items()}}
     if args.json:
         print(json.dumps(figures))
     else:
+        width = max(len(name) for name in step_ms)
         for name, ms in step_ms.items():
-            print(f"{name:<11} {ms:7.1f} ms a step ({figures['passive_over'][name]:.2f}x passive's speed)")
+            print(f"{name:<{width}} {ms:7.1f} ms a step ({figures['passive_over'][name]:.2f}x passive's speed)")
         print(f"medians of {args.repeats} processes x {args.steps} steps, {args.load} busy processes alongside"
               + (", a second OpenMP team held" if args.second_team else ""))
     return 0
