@@ -68,12 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--base", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model to start from")
     parser.add_argument("--words", default=",".join(WORDS), help="words the user teaches (comma-separated)")
     parser.add_argument("--takes", type=int, default=5, help="training takes per word (default 5)")
+    parser.add_argument("--held-from", type=int, metavar="N",
+                        help="hold out only the takes from place N on in the draw's order (default: every take "
+                             "not trained on); the same N for every --takes scores them on the same takes")
     parser.add_argument("--draw", type=int, default=0,
                         help="which takes train: 0 the usual ones, any other number another random draw")
     parser.add_argument("--starter", type=int, default=24, help="synthesized clips per new word (default 24)")
     parser.add_argument("--epochs", type=int, default=FinetuneConfig.epochs)
     parser.add_argument("--freeze", type=int, default=FinetuneConfig.freeze_layers, help="frozen lower layers")
-    parser.add_argument("--repeats", type=int, default=FinetuneConfig.user_repeats)
+    parser.add_argument("--repeats", type=int, default=FinetuneConfig.user_repeats,
+                        help="times each take is seen an epoch")
+    parser.add_argument("--views", type=int, default=FinetuneConfig.label_views,
+                        help="at most this many views of one word's takes an epoch (fewer repeats with more takes)")
     parser.add_argument("--refit-copies", type=int, default=FinetuneConfig.refit_copies,
                         help="augmented copies of each take the head is refit on (0: no refit)")
     parser.add_argument("--lr", type=float, default=FinetuneConfig.learning_rate)
@@ -92,23 +98,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def prepare_takes(own_voice: Path, words: list[str], takes: int, out: Path, draw: int = 0) -> dict[str, int]:
+def prepare_takes(own_voice: Path, words: list[str], takes: int, out: Path, draw: int = 0,
+                  held_from: int | None = None) -> dict[str, int]:
     """Cut every take of `words` into out/word/, listing all but `takes` per word as held out.
 
     The training takes are the first `takes` in an order set by a hash of the file name; each
-    `draw` gives another order (0 is the bench's usual one). Returns the count of training and
+    `draw` gives another order (0 is the bench's usual one). With `held_from`, only the takes
+    from that place in the order on are held out and those between are left out, so runs with
+    different `takes` are scored on the same held-out takes. Returns the count of training and
     held-out takes, and of those recorded clipped.
     """
+    held_from = takes if held_from is None else held_from
+    if held_from < takes:
+        raise ValueError(f"held-out takes must come after the {takes} training takes, not from {held_from}")
     def order(path: Path) -> str:
         return hashlib.sha1((f"{draw}-{path.name}" if draw else path.name).encode()).hexdigest()
 
     chosen, held = [], []
     for word in words:
         files = sorted((own_voice / word).glob("*.wav"), key=order)
-        if len(files) <= takes:
-            raise ValueError(f"{own_voice / word}: {len(files)} takes, need more than --takes {takes}")
+        if len(files) <= held_from:
+            raise ValueError(f"{own_voice / word}: {len(files)} takes, need more than {held_from}")
         chosen += files[:takes]
-        held += files[takes:]
+        held += files[held_from:]
 
     def cut(path: Path) -> bool:
         audio = read_audio(path)
@@ -194,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
     base = load_checkpoint(args.base).model
     with tempfile.TemporaryDirectory(prefix="voxgate-bench-") as temp:
         work = Path(temp)
-        split = prepare_takes(Path(args.own_voice), words, args.takes, work / "takes", args.draw)
+        split = prepare_takes(Path(args.own_voice), words, args.takes, work / "takes", args.draw, args.held_from)
         started = time.perf_counter()
         new_words = [word for word in words if word not in base.labels]
         starter_words = new_words if args.starter > 0 else []  # --starter 0: new words from takes alone
@@ -204,8 +216,8 @@ def run(args: argparse.Namespace) -> int:
         request = AdaptRequest(
             base=Path(args.base), data=(work / "takes",), extra=(work / "starter",) if starter_words else (),
             finetune=replace(FinetuneConfig(), epochs=args.epochs, freeze_layers=args.freeze,
-                             user_repeats=args.repeats, refit_copies=args.refit_copies, learning_rate=args.lr,
-                             seed=args.seed),
+                             user_repeats=args.repeats, label_views=args.views, refit_copies=args.refit_copies,
+                             learning_rate=args.lr, seed=args.seed),
             material=MaterialConfig(per_word=args.per_word, unknown=args.unknown, seed=args.seed),
             augment=FINETUNE_AUGMENT.with_settings(args.augment),
             cache_dir=Path(args.cache) if args.cache else work / "cache", threads=args.threads)
@@ -220,7 +232,8 @@ def run(args: argparse.Namespace) -> int:
                      "few_shot_before": few_shot_accuracy(base, train, held),
                      "few_shot_after": few_shot_accuracy(outcome.model, train, held)}
     figures = {
-        "base": args.base, "words": words, "new_words": new_words, "draw": args.draw, "takes": split,
+        "base": args.base, "words": words, "new_words": new_words, "draw": args.draw,
+        "held_from": args.held_from, "takes": split,
         "threads": args.threads or torch.get_num_threads(), "augment": args.augment,
         "starter_clips_per_new_word": args.starter, "starter_seconds": round(starter_seconds, 1),
         "finetune_wall_seconds": round(wall, 1),

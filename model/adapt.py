@@ -38,7 +38,7 @@ from model.checkpoint import load_checkpoint
 from model.classifier import KeywordClassifier
 from model.device import resolve_device, torch_threads
 from model.evaluation import predict_probabilities
-from model.finetune import FinetuneConfig, finetune
+from model.finetune import FinetuneConfig, finetune, take_repeats
 from model.grow import grow_labels
 
 Progress = Callable[[str, dict], None]  # (phase, values): "material" {done, total}, "step" StepReport fields
@@ -145,8 +145,9 @@ def accuracy(model: KeywordClassifier, clips: np.ndarray, labels: Sequence[str])
 
 
 # Below this on its held-out takes a word wants more takes. Five takes a word gave 91-96 % on
-# the own-voice bench's held-out takes, depending on which five, and twenty 97.4-98.1 % (README);
-# misses are about twice as frequent in recording sessions the training takes did not cover.
+# the own-voice bench's held-out takes, depending on which five, ten 96.7-97.1 % and twenty
+# 96.3-98.1 % (README, "How many takes"); misses are about twice as frequent in recording
+# sessions the training takes did not cover.
 WEAK_ACCURACY = 0.95
 
 
@@ -233,8 +234,9 @@ def adapt(request: AdaptRequest, on_progress: Progress | None = None,
                     np.concatenate([user.targets, [labels.index(label) for label in material_labels]]).astype(np.int64),
                     labels, [*user.paths, *[""] * len(material)])
     own = np.array([str(path) for path, _ in train], dtype=object)
-    repeats = np.ones(len(clips), np.int64)
-    repeats[: len(user)] = np.where(np.isin(np.array(user.paths, dtype=object), own), request.finetune.user_repeats, 1)
+    repeats = np.ones(len(clips), np.int64)  # starter sets and base material: once an epoch
+    takes = np.flatnonzero(np.isin(np.array(user.paths, dtype=object), own))
+    repeats[takes] = take_repeats(user.targets[takes], request.finetune.user_repeats, request.finetune.label_views)
     noise = load_noise_bank([Path(d) for d in request.material.noise_dirs], base.config.features.sample_rate) \
         if request.material.noise_dirs else None
     augmenter = Augmenter(request.augment, model.frontend, noise).to(model.device)

@@ -4,6 +4,7 @@ import json
 import os
 
 import numpy as np
+import pytest
 import torch
 
 from audio.dataset import ClipSet
@@ -72,6 +73,27 @@ def test_own_voice_bench_draws_are_repeatable_and_differ(tmp_path):
 
     assert training_takes(3, "a") == training_takes(3, "b") and len(training_takes(3, "a")) == 2
     assert len({training_takes(draw, f"draw{draw}") for draw in range(6)}) > 1
+
+
+def test_own_voice_bench_scores_every_take_count_on_the_same_held_out_takes(tmp_path):
+    own_voice = tmp_path / "own_voice"
+    for speaker in range(8):
+        write_wav(own_voice / "fall" / f"take{speaker}.wav", tone_clip("fall", speaker))
+
+    def split(takes: int, out: str) -> tuple[set[str], set[str]]:
+        counts = prepare_takes(own_voice, ["fall"], takes, tmp_path / out, held_from=5)
+        held = set((tmp_path / out / "testing_list.txt").read_text().split())
+        written = {f"fall/{path.name}" for path in (tmp_path / out / "fall").glob("*.wav")}
+        assert counts == {"train": takes, "held_out": 3, "train_clipped": 0, "held_out_clipped": 0}
+        return written - held, held
+
+    (one, held_one), (five, held_five) = split(1, "one"), split(5, "five")
+    assert held_one == held_five and len(held_one) == 3  # the takes between are neither trained on nor scored
+    assert one < five and not five & held_five
+    with pytest.raises(ValueError, match="after the 5 training takes"):
+        prepare_takes(own_voice, ["fall"], 5, tmp_path / "bad", held_from=4)
+    with pytest.raises(ValueError, match="need more than 8"):
+        prepare_takes(own_voice, ["fall"], 5, tmp_path / "bad", held_from=8)
 
 
 def test_probe_tells_words_apart_only_when_they_differ(tmp_path, tiny_model):

@@ -16,7 +16,7 @@ from audio.io import write_wav
 from cli.finetune import main as finetune_main
 from model.adapt import FINETUNE_AUGMENT, AdaptRequest, MaterialConfig, adapt, more_takes_advice, weak_labels
 from model.checkpoint import load_checkpoint
-from model.finetune import FinetuneConfig
+from model.finetune import FinetuneConfig, finetune, take_repeats
 from model.grow import grow_labels
 from model.versions import VersionStore
 from tests.conftest import TONE_WORDS, tone_clip, tone_word
@@ -52,7 +52,7 @@ def takes(tmp_path_factory):
 
 
 def request_for(base, takes, **options) -> AdaptRequest:
-    return AdaptRequest(base=base, data=(takes,), finetune=QUICK, material=NO_SPEECH, **options)
+    return AdaptRequest(**{"base": base, "data": (takes,), "finetune": QUICK, "material": NO_SPEECH, **options})
 
 
 def test_grown_head_keeps_old_logits_and_imprints_the_new_label(tiny_model):
@@ -80,6 +80,29 @@ def test_adapt_learns_a_new_word_and_reports_before_and_after(tiny_model, takes,
     assert outcome.after["accuracy"] >= 0.75
     assert "step" in steps and outcome.history[-1]["step"] == outcome.history[-1]["steps"]
     assert list((tmp_path / "cache").glob("base-material-*.npz"))  # reused by the next run
+
+
+def test_take_repeats_keep_each_words_views_within_the_budget():
+    targets = np.repeat([0, 1, 2, 3], [3, 5, 10, 50])  # takes of four words
+    repeats = take_repeats(targets, most=8, views=40)
+    assert {int(t): int(r) for t, r in zip(targets, repeats)} == {0: 8, 1: 8, 2: 4, 3: 1}
+    assert take_repeats(np.array([7, 7]), most=3, views=1).tolist() == [1, 1]  # every take once at least
+
+
+def test_adapt_sees_more_takes_less_often_each(tiny_model, takes, monkeypatch):
+    import model.adapt
+
+    seen = {}  # label_views -> {repeats of the user's takes}, {repeats of the base material}
+
+    def recorded(model_, clips, config, *, repeats, **options):
+        own = np.array([bool(path) for path in clips.paths])
+        seen[config.label_views] = set(repeats[own].tolist()), set(repeats[~own].tolist())
+        return finetune(model_, clips, config, repeats=repeats, **options)
+
+    monkeypatch.setattr(model.adapt, "finetune", recorded)
+    for views in (100, 4):  # 5 training takes a word, QUICK sees each twice: 10 views, or 4 at most
+        adapt(request_for(tiny_model, takes, finetune=replace(QUICK, epochs=1, label_views=views)))
+    assert seen == {100: ({2}, {1}), 4: ({1}, {1})}
 
 
 def scored(**accuracies) -> dict:
