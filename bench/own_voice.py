@@ -111,6 +111,7 @@ def prepare_takes(own_voice: Path, words: list[str], takes: int, out: Path, draw
     held_from = takes if held_from is None else held_from
     if held_from < takes:
         raise ValueError(f"held-out takes must come after the {takes} training takes, not from {held_from}")
+
     def order(path: Path) -> str:
         return hashlib.sha1((f"{draw}-{path.name}" if draw else path.name).encode()).hexdigest()
 
