@@ -78,8 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--freeze", type=int, default=FinetuneConfig.freeze_layers, help="frozen lower layers")
     parser.add_argument("--repeats", type=int, default=FinetuneConfig.user_repeats,
                         help="times each take is seen an epoch")
-    parser.add_argument("--views", type=int, default=FinetuneConfig.label_views,
-                        help="at most this many views of one word's takes an epoch (fewer repeats with more takes)")
+    parser.add_argument("--full-takes", type=int, default=FinetuneConfig.full_takes,
+                        help="a word's takes are each seen --repeats times up to this many takes; more share their "
+                             "places")
     parser.add_argument("--refit-copies", type=int, default=FinetuneConfig.refit_copies,
                         help="augmented copies of each take the head is refit on (0: no refit)")
     parser.add_argument("--lr", type=float, default=FinetuneConfig.learning_rate)
@@ -217,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
         request = AdaptRequest(
             base=Path(args.base), data=(work / "takes",), extra=(work / "starter",) if starter_words else (),
             finetune=replace(FinetuneConfig(), epochs=args.epochs, freeze_layers=args.freeze,
-                             user_repeats=args.repeats, label_views=args.views, refit_copies=args.refit_copies,
+                             user_repeats=args.repeats, full_takes=args.full_takes, refit_copies=args.refit_copies,
                              learning_rate=args.lr, seed=args.seed),
             material=MaterialConfig(per_word=args.per_word, unknown=args.unknown, seed=args.seed),
             augment=FINETUNE_AUGMENT.with_settings(args.augment),

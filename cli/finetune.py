@@ -45,9 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lr", type=float, default=defaults.learning_rate, help="peak learning rate")
     parser.add_argument("--freeze", type=int, default=defaults.freeze_layers, help="lower recurrent layers kept fixed")
     parser.add_argument("--repeats", type=int, default=defaults.user_repeats, help="times each take is seen per epoch")
-    parser.add_argument("--views", type=int, default=defaults.label_views,
-                        help="at most this many views of one word's takes per epoch: with more takes, each is seen "
-                             "less often, so fine-tuning takes no longer")
+    parser.add_argument("--full-takes", type=int, default=defaults.full_takes,
+                        help="a word's takes are each seen --repeats times up to this many takes; more share their "
+                             "places, so fine-tuning takes no longer")
     parser.add_argument("--refit-copies", type=int, default=defaults.refit_copies,
                         help="augmented copies of each take the head is refit on after training (0: no refit)")
     parser.add_argument("--per-word", type=int, default=material.per_word, help="synthesized clips per base command")
@@ -75,7 +75,7 @@ def make_request(args: argparse.Namespace) -> tuple[AdaptRequest, VersionStore |
         extra = [user_dirs.starter_dir(root)]
     cache = None if args.cache == "none" else Path(args.cache) if args.cache else root / "cache"
     finetune = replace(FinetuneConfig(), epochs=args.epochs, learning_rate=args.lr, freeze_layers=args.freeze,
-                       user_repeats=args.repeats, label_views=args.views, refit_copies=args.refit_copies,
+                       user_repeats=args.repeats, full_takes=args.full_takes, refit_copies=args.refit_copies,
                        seed=args.seed)
     material = MaterialConfig(per_word=args.per_word, unknown=args.unknown, silence=args.silence, seed=args.seed,
                               noise_dirs=tuple(args.noise))

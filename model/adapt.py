@@ -145,8 +145,8 @@ def accuracy(model: KeywordClassifier, clips: np.ndarray, labels: Sequence[str])
 
 
 # Below this on its held-out takes a word wants more takes. Five takes a word gave 91-96 % on
-# the own-voice bench's held-out takes, depending on which five, ten 96.7-97.1 % and twenty
-# 96.3-98.1 % (README, "How many takes"); misses are about twice as frequent in recording
+# the own-voice bench's held-out takes, depending on which five, ten 96.4-97.6 % and twenty
+# 96.4-98.3 % (README, "How many takes"); misses are about twice as frequent in recording
 # sessions the training takes did not cover.
 WEAK_ACCURACY = 0.95
 
@@ -236,7 +236,7 @@ def adapt(request: AdaptRequest, on_progress: Progress | None = None,
     own = np.array([str(path) for path, _ in train], dtype=object)
     repeats = np.ones(len(clips), np.int64)  # starter sets and base material: once an epoch
     takes = np.flatnonzero(np.isin(np.array(user.paths, dtype=object), own))
-    repeats[takes] = take_repeats(user.targets[takes], request.finetune.user_repeats, request.finetune.label_views)
+    repeats[takes] = take_repeats(user.targets[takes], request.finetune.user_repeats, request.finetune.full_takes)
     noise = load_noise_bank([Path(d) for d in request.material.noise_dirs], base.config.features.sample_rate) \
         if request.material.noise_dirs else None
     augmenter = Augmenter(request.augment, model.frontend, noise).to(model.device)

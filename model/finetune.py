@@ -39,11 +39,11 @@ class FinetuneConfig:
     warmup: float = 0.1  # share of the steps spent ramping the learning rate up
     freeze_layers: int = 1  # lower recurrent layers kept as they are
     user_repeats: int = 8  # times each user take appears per epoch (augmented anew each time)...
-    # ...unless its label has more than label_views / user_repeats takes: then each is seen less often, so more takes
-    # do not make fine-tuning longer. `python -m bench.own_voice ... --held-from 40 --takes T [--views 1000]`, draws
-    # 0-2: 10, 20 or 40 takes a word in 40 places an epoch scored 96.3-98.3 % and trained in 13-14 s; each take 8
-    # times, 96.2-98.8 % in 19-56 s (README, "How many takes").
-    label_views: int = 40
+    # ...for a word with up to full_takes takes. More takes share the places that many would fill (each is seen at
+    # least once), so more takes do not make fine-tuning longer. `python -m bench.own_voice ... --held-from 40
+    # --takes T [--full-takes 1000]`, draws 0-2: 10, 20 or 40 takes a word sharing the places of five scored
+    # 96.4-98.4 % and trained in 13-16 s; each take seen 8 times, 96.4-98.6 % in 20-59 s (README, "How many takes").
+    full_takes: int = 5
     label_smoothing: float = 0.0
     distill_weight: float = 0.3  # keep the base model's answers on base material (Learning without Forgetting)
     distill_temperature: float = 2.0
@@ -54,8 +54,8 @@ class FinetuneConfig:
 
     def __post_init__(self) -> None:
         if (self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0 or self.user_repeats < 1
-                or self.label_views < 1):
-            raise ValueError(f"epochs, batch size, learning rate, repeats and label views must be positive: {self}")
+                or self.full_takes < 1):
+            raise ValueError(f"epochs, batch size, learning rate, repeats and full takes must be positive: {self}")
         if self.freeze_layers < 0 or self.refit_copies < 0 or self.refit_anchor < 0:
             raise ValueError(f"freeze_layers, refit_copies and refit_anchor must be >= 0: {self}")
 
@@ -97,13 +97,14 @@ def freeze_lower_layers(model: KeywordClassifier, count: int) -> list[nn.Paramet
     return [parameter for parameter in model.parameters() if parameter.requires_grad]
 
 
-def take_repeats(targets: np.ndarray, most: int, views: int) -> np.ndarray:
-    """Times each take is seen an epoch: `most`, or as often as keeps its label's takes within `views` (once at least).
+def take_repeats(targets: np.ndarray, repeats: int, full_takes: int) -> np.ndarray:
+    """Times each take is seen an epoch: `repeats`, or fewer (once at least) when its label has more
+    than `full_takes` takes, so that they fill no more places than `full_takes` takes seen `repeats` times.
 
     targets (takes,) label indices -> (takes,) repeats.
     """
     _, label_of_take, takes_per_label = np.unique(np.asarray(targets), return_inverse=True, return_counts=True)
-    return np.clip(views // takes_per_label[label_of_take], 1, most).astype(np.int64)
+    return np.clip(repeats * full_takes // takes_per_label[label_of_take], 1, repeats).astype(np.int64)
 
 
 def epoch_order(repeats: np.ndarray, generator: torch.Generator) -> torch.Tensor:

@@ -82,27 +82,28 @@ def test_adapt_learns_a_new_word_and_reports_before_and_after(tiny_model, takes,
     assert list((tmp_path / "cache").glob("base-material-*.npz"))  # reused by the next run
 
 
-def test_take_repeats_keep_each_words_views_within_the_budget():
+def test_more_takes_of_a_word_share_the_places_of_full_takes():
     targets = np.repeat([0, 1, 2, 3], [3, 5, 10, 50])  # takes of four words
-    repeats = take_repeats(targets, most=8, views=40)
+    repeats = take_repeats(targets, repeats=8, full_takes=5)
     assert {int(t): int(r) for t, r in zip(targets, repeats)} == {0: 8, 1: 8, 2: 4, 3: 1}
-    assert take_repeats(np.array([7, 7]), most=3, views=1).tolist() == [1, 1]  # every take once at least
+    assert set(take_repeats(targets, repeats=16, full_takes=5)[targets == 1]) == {16}  # --repeats keeps its meaning
+    assert take_repeats(np.array([7, 7]), repeats=3, full_takes=0).tolist() == [1, 1]  # every take once at least
 
 
 def test_adapt_sees_more_takes_less_often_each(tiny_model, takes, monkeypatch):
     import model.adapt
 
-    seen = {}  # label_views -> {repeats of the user's takes}, {repeats of the base material}
+    seen = {}  # full_takes -> {repeats of the user's takes}, {repeats of the base material}
 
     def recorded(model_, clips, config, *, repeats, **options):
         own = np.array([bool(path) for path in clips.paths])
-        seen[config.label_views] = set(repeats[own].tolist()), set(repeats[~own].tolist())
+        seen[config.full_takes] = set(repeats[own].tolist()), set(repeats[~own].tolist())
         return finetune(model_, clips, config, repeats=repeats, **options)
 
     monkeypatch.setattr(model.adapt, "finetune", recorded)
-    for views in (100, 4):  # 5 training takes a word, QUICK sees each twice: 10 views, or 4 at most
-        adapt(request_for(tiny_model, takes, finetune=replace(QUICK, epochs=1, label_views=views)))
-    assert seen == {100: ({2}, {1}), 4: ({1}, {1})}
+    for full_takes in (5, 2):  # 5 training takes a word, which QUICK sees twice each: or share the places of 2
+        adapt(request_for(tiny_model, takes, finetune=replace(QUICK, epochs=1, full_takes=full_takes)))
+    assert seen == {5: ({2}, {1}), 2: ({1}, {1})}
 
 
 def scored(**accuracies) -> dict:
