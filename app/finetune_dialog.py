@@ -68,12 +68,15 @@ class FinetuneDialog(QDialog):
         self.thread.start()
 
     def _build(self, summary: str) -> None:
-        material = self.request.material
-        about = QLabel(f"{summary}<br>Starts from <b>{self.parent_name}</b>. Mixed in so old words are not "
-                       f"forgotten: {material.per_word} synthesized clips of each base command, "
-                       f"{material.unknown} other words for _unknown_ and {material.silence} background clips, "
-                       "all augmented. 20 % of each word's takes (with 5 or more) are held out for the comparison.")
-        about.setWordWrap(True)
+        material, settings = self.request.material, self.request.finetune
+        self.about = QLabel(
+            f"{summary}<br>Starts from <b>{self.parent_name}</b>. Mixed in so old words are not forgotten: "
+            f"{material.per_word} synthesized clips of each base command, {material.unknown} other words for "
+            f"_unknown_ and {material.silence} background clips, all augmented. Each of your takes is seen "
+            f"{settings.user_repeats} times an epoch; a word with more than {settings.full_takes} takes shares "
+            "those places, so more takes do not make fine-tuning longer. 20 % of each word's takes (with 5 or "
+            "more) are held out for the comparison.")
+        self.about.setWordWrap(True)
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 50)
         self.epochs.setValue(self.request.finetune.epochs)
@@ -106,7 +109,7 @@ class FinetuneDialog(QDialog):
         self.advice = QLabel("")  # which words want more takes, once a result is in
         self.advice.setWordWrap(True)
         column = QVBoxLayout(self)
-        column.addWidget(about)
+        column.addWidget(self.about)
         column.addLayout(row)
         column.addWidget(self.progress_bar)
         column.addWidget(self.eta_label)
