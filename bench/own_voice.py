@@ -235,7 +235,7 @@ def run(args: argparse.Namespace) -> int:
                      "few_shot_after": few_shot_accuracy(outcome.model, train, held)}
     figures = {
         "base": args.base, "words": words, "new_words": new_words, "draw": args.draw,
-        "held_from": args.held_from, "takes": split,
+        "held_from": args.held_from, "takes": split, "repeats": args.repeats, "full_takes": args.full_takes,
         "threads": args.threads or torch.get_num_threads(), "augment": args.augment,
         "starter_clips_per_new_word": args.starter, "starter_seconds": round(starter_seconds, 1),
         "finetune_wall_seconds": round(wall, 1),

@@ -38,9 +38,9 @@ class FinetuneConfig:
     weight_decay: float = 1e-2
     warmup: float = 0.1  # share of the steps spent ramping the learning rate up
     freeze_layers: int = 1  # lower recurrent layers kept as they are
-    user_repeats: int = 8  # times each user take appears per epoch (augmented anew each time)...
-    # ...for a word with up to full_takes takes. More takes share the places that many would fill (each is seen at
-    # least once), so more takes do not make fine-tuning longer. `python -m bench.own_voice ... --held-from 40
+    user_repeats: int = 8  # times each user take appears per epoch (augmented anew each time)
+    # A word with more takes than this shares the places that many would fill (`take_repeats`; each take is seen
+    # at least once), so more takes do not make fine-tuning longer. `python -m bench.own_voice ... --held-from 40
     # --takes T [--full-takes 1000]`, draws 0-2: 10, 20 or 40 takes a word sharing the places of five scored
     # 96.4-98.4 % and trained in 13-16 s; each take seen 8 times, 96.4-98.6 % in 20-59 s (README, "How many takes").
     full_takes: int = 5
