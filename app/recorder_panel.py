@@ -32,10 +32,9 @@ from app.waveform_icon import waveform_pixmap
 from audio.clipping import is_clipped
 from audio.dataset import label_folders
 from audio.labels import SILENCE, validate_label
+from audio.synthesis.starter import STARTER_CLIPS
 from audio.takes import Take, TakeStore
 from audio.trim import cut_take
-
-STARTER_CLIPS = 36  # clips synthesized for a typed word: a few dozen across engines and voices
 
 
 class RecordingSource(Protocol):

@@ -47,7 +47,7 @@ from audio.config import FeatureConfig
 from audio.dataset import Clip, ClipSet, label_folders, load_clips
 from audio.io import read_audio, write_wav
 from audio.labels import COMMAND_WORDS, UNKNOWN
-from audio.synthesis.starter import write_starter_set
+from audio.synthesis.starter import STARTER_CLIPS, write_starter_set
 from audio.trim import cut_take
 from cli.common import run_command
 from model.adapt import FINETUNE_AUGMENT, AdaptRequest, MaterialConfig, accuracy, adapt, split_takes
@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "not trained on); the same N for every --takes scores them on the same takes")
     parser.add_argument("--draw", type=int, default=0,
                         help="which takes train: 0 the usual ones, any other number another random draw")
-    parser.add_argument("--starter", type=int, default=24, help="synthesized clips per new word (default 24)")
+    parser.add_argument("--starter", type=int, default=STARTER_CLIPS,
+                        help=f"synthesized clips per new word (default {STARTER_CLIPS}, as the app makes)")
     parser.add_argument("--epochs", type=int, default=FinetuneConfig.epochs)
     parser.add_argument("--freeze", type=int, default=FinetuneConfig.freeze_layers, help="frozen lower layers")
     parser.add_argument("--repeats", type=int, default=FinetuneConfig.user_repeats,

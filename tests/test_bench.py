@@ -11,6 +11,7 @@ from audio.dataset import ClipSet
 from audio.io import read_audio, write_wav
 from bench import openmp_wait
 from bench.own_voice import (
+    build_parser,
     command_answers,
     few_shot_accuracy,
     labelled_takes,
@@ -59,6 +60,12 @@ def test_own_voice_bench_splits_cuts_and_counts_clipped_takes(tmp_path):
     held = (tmp_path / "takes" / "testing_list.txt").read_text().split()
     assert len(held) == 6 and all((tmp_path / "takes" / name).is_file() for name in held)
     assert {read_audio(path).shape for path in (tmp_path / "takes").rglob("*.wav")} == {(16_000,)}
+
+
+def test_own_voice_bench_synthesizes_starting_sets_the_size_the_app_makes():
+    from app import recorder_panel
+
+    assert build_parser().parse_args(["--own-voice", "takes"]).starter == recorder_panel.STARTER_CLIPS == 24
 
 
 def test_own_voice_bench_draws_are_repeatable_and_differ(tmp_path):
