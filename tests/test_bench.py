@@ -65,7 +65,7 @@ def test_own_voice_bench_splits_cuts_and_counts_clipped_takes(tmp_path):
 def test_own_voice_bench_synthesizes_starting_sets_the_size_the_app_makes():
     from app import recorder_panel
 
-    assert build_parser().parse_args(["--own-voice", "takes"]).starter == recorder_panel.STARTER_CLIPS == 24
+    assert build_parser().parse_args(["--own-voice", "takes"]).starter == recorder_panel.STARTER_CLIPS
 
 
 def test_own_voice_bench_draws_are_repeatable_and_differ(tmp_path):

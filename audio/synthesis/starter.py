@@ -37,6 +37,7 @@ LANES = 2
 # espeak-ng's library, whose state is global, and the app may synthesize a starting set while
 # fine-tuning synthesizes base material.
 _SPEAKING = {name: threading.Lock() for name in ENGINE_NAMES}
+
 # Clips in a typed word's starting set, in the app and the own-voice bench alike. `python -m
 # bench.own_voice ... --cache DIR --draw K --starter N --seed 0 --json`, K = 0-2: with 24, 95.3 %
 # of the held-out takes (mean) and 57.7 % of real_dev's other words still `_unknown_`; with 36,
