@@ -52,7 +52,7 @@ def takes(tmp_path_factory):
 
 
 def request_for(base, takes, **options) -> AdaptRequest:
-    return AdaptRequest(**{"base": base, "data": (takes,), "finetune": QUICK, "material": NO_SPEECH, **options})
+    return replace(AdaptRequest(base=base, data=(takes,), finetune=QUICK, material=NO_SPEECH), **options)
 
 
 def test_grown_head_keeps_old_logits_and_imprints_the_new_label(tiny_model):
