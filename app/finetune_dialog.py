@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.finetune_worker import FinetuneWorker
+from audio.takes import HELD_OUT_FRACTION, HELD_OUT_MIN_TAKES
 from model.adapt import AdaptRequest, more_takes_advice
 from model.versions import VersionStore
 
@@ -74,8 +75,8 @@ class FinetuneDialog(QDialog):
             f"{material.per_word} synthesized clips of each base command, {material.unknown} other words for "
             f"_unknown_ and {material.silence} background clips, all augmented. Each of your takes is seen "
             f"{settings.user_repeats} times an epoch; a word with more than {settings.full_takes} takes shares "
-            "those places, so more takes do not make fine-tuning longer. 20 % of each word's takes (with 5 or "
-            "more) are held out for the comparison.")
+            f"those places, so more takes do not make fine-tuning longer. {HELD_OUT_FRACTION:.0%} of each word's "
+            f"takes (with {HELD_OUT_MIN_TAKES} or more) are held out for the comparison.")
         self.about.setWordWrap(True)
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 50)

@@ -27,6 +27,8 @@ from audio.labels import validate_label
 from audio.synthesis.voice import safe_name
 
 METADATA_FILE = "takes.json"
+HELD_OUT_FRACTION = 0.2  # of each label's takes, kept back for the before / after comparison
+HELD_OUT_MIN_TAKES = 5  # a label with fewer takes keeps them all for training
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,8 @@ class TakeStore:
         write_json_atomically(self.root / METADATA_FILE, self._metadata)
 
 
-def held_out(names: list[str], fraction: float = 0.2, minimum_takes: int = 5) -> set[str]:
+def held_out(names: list[str], fraction: float = HELD_OUT_FRACTION,
+             minimum_takes: int = HELD_OUT_MIN_TAKES) -> set[str]:
     """The takes of one label kept back for the before / after comparison, deterministically.
 
     Takes are ranked by a hash of their name, so adding takes never moves an old one between
