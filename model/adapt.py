@@ -146,8 +146,8 @@ def accuracy(model: KeywordClassifier, clips: np.ndarray, labels: Sequence[str])
 
 # Below this on its held-out takes a word wants more takes. Five takes a word gave 91-96 % on
 # the own-voice bench's held-out takes, depending on which five, ten 96.4-97.6 % and twenty
-# 96.4-98.3 % (README, "How many takes"); misses are about twice as frequent in recording
-# sessions the training takes did not cover.
+# 96.4-98.3 % (docs/fine-tuning.md, "How many takes"); misses are about twice as frequent in
+# recording sessions the training takes did not cover.
 WEAK_ACCURACY = 0.95
 
 

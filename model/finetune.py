@@ -42,7 +42,8 @@ class FinetuneConfig:
     # A word with more takes than this shares the places that many would fill (`take_repeats`; each take is seen
     # at least once), so more takes do not make fine-tuning longer. `python -m bench.own_voice ... --held-from 40
     # --takes T [--full-takes 1000]`, draws 0-2: 10, 20 or 40 takes a word sharing the places of five scored
-    # 96.4-98.4 % and trained in 13-16 s; each take seen 8 times, 96.4-98.6 % in 20-59 s (README, "How many takes").
+    # 96.4-98.4 % and trained in 13-16 s; each take seen 8 times, 96.4-98.6 % in 20-59 s (docs/fine-tuning.md,
+    # "How many takes").
     full_takes: int = 5
     label_smoothing: float = 0.0
     distill_weight: float = 0.3  # keep the base model's answers on base material (Learning without Forgetting)

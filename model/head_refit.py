@@ -6,7 +6,8 @@ so it can be solved outright on the fine-tuned embeddings of the training clips,
 several times over in fresh augmentations, with the classes balanced: classifier re-training
 ("cRT", Kang et al., "Decoupling Representation and Classifier for Long-Tailed Recognition",
 2020). A penalty on the distance from the fine-tuned head keeps the solution near it, so the old
-words' rows move only as far as the new features ask. Measured with `bench.own_voice` (README).
+words' rows move only as far as the new features ask. Measured with `bench.own_voice`
+(docs/fine-tuning.md, "Refitting the head").
 """
 
 from __future__ import annotations

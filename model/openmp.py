@@ -3,8 +3,8 @@
 An LSTM step is hundreds of small parallel regions in a row. Workers that sleep between them
 (OMP_WAIT_POLICY=PASSIVE, what main.py used to set) are slow to wake; workers that spin long
 take a core from the audio, GUI and other programs' threads, and collapse when another program
-is busy. A short spin gets both (`python -m bench.openmp_wait`, figures in the README). The
-policy must be ACTIVE for the short spin to hold in the app: GNU OpenMP cuts spinning to 100
+is busy. A short spin gets both (`python -m bench.openmp_wait`, figures in docs/fine-tuning.md).
+The policy must be ACTIVE for the short spin to hold in the app: GNU OpenMP cuts spinning to 100
 turns, nearly passive, once its threads outnumber the cores, and the recogniser's thread keeps a
 team of its own beside the fine-tuning worker's.
 
