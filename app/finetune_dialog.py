@@ -1,6 +1,6 @@
 """The fine-tune dialog: start from the model in use, watch progress and the loss / accuracy curves,
-compare before and after on held-out takes, and switch to the new version (or cancel: nothing
-changes)."""
+compare before and after on held-out takes, hear the takes the new model mishears, and switch to
+the new version (or cancel: nothing changes)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ from PySide6.QtCore import Qt, QThread, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -24,6 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.finetune_worker import FinetuneWorker
+from audio.config import FeatureConfig
+from audio.io import AudioFileError, read_audio
 from audio.takes import HELD_OUT_FRACTION, HELD_OUT_MIN_TAKES
 from model.adapt import AdaptRequest, more_takes_advice
 from model.versions import VersionStore
@@ -31,6 +36,7 @@ from model.versions import VersionStore
 # Redrawing the two curves costs the GUI thread tens of times what the label and the bar cost, and
 # on a 2-core machine that time comes out of fine-tuning's threads; twice a second still looks live.
 CURVE_REFRESH_MS = 500
+MISHEARD_TITLE = "<b>Misheard held-out takes</b> (double-click to play)"
 
 
 def percent(value: float | None) -> str:
@@ -42,13 +48,14 @@ class FinetuneDialog(QDialog):
     where the result is saved; `parent_name` is recorded as the new version's parent."""
 
     model_chosen = Signal(str)  # the folder of the version the user switched to
+    play_requested = Signal(object, int)  # (audio (samples,), sample rate): a misheard take to hear
     _run = Signal(object, str, str)
 
     def __init__(self, request: AdaptRequest, versions_root: str | Path, parent_name: str, summary: str,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Fine-tune on your takes")
-        self.resize(900, 760)
+        self.resize(1150, 760)
         self.request, self.versions_root, self.parent_name = request, Path(versions_root), parent_name
         self.result: dict | None = None
         self.running = False
@@ -106,17 +113,33 @@ class FinetuneDialog(QDialog):
             plot.showGrid(x=True, y=True, alpha=0.3)
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["label", "held-out takes", "before", "after", "after, taken for"])
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         self.advice = QLabel("")  # which words want more takes, once a result is in
         self.advice.setWordWrap(True)
+        self.misheard = QListWidget()  # the new model's wrong answers on held-out takes, most confident first
+        self.misheard.itemDoubleClicked.connect(lambda _item: self.play_misheard())
+        self.misheard_label = QLabel(MISHEARD_TITLE)
+        self.misheard_label.setWordWrap(True)
+        play_button = QPushButton("▶ Play")
+        play_button.clicked.connect(self.play_misheard)
+        misheard_column = QVBoxLayout()
+        for widget in (self.misheard_label, self.misheard, play_button):
+            misheard_column.addWidget(widget)
+        table_column = QVBoxLayout()
+        table_column.addWidget(QLabel("<b>Before / after on held-out takes</b>"))
+        table_column.addWidget(self.table)
+        results = QHBoxLayout()
+        results.addLayout(table_column, 3)
+        results.addLayout(misheard_column, 2)
         column = QVBoxLayout(self)
         column.addWidget(self.about)
         column.addLayout(row)
         column.addWidget(self.progress_bar)
         column.addWidget(self.eta_label)
         column.addWidget(plots, 1)  # the curves and the per-word table share the height
-        column.addWidget(QLabel("<b>Before / after on held-out takes</b>"))
-        column.addWidget(self.table, 1)
+        column.addLayout(results, 1)
         column.addWidget(self.advice)
 
     def start(self) -> None:
@@ -129,6 +152,7 @@ class FinetuneDialog(QDialog):
         self.use_button.setEnabled(False)
         self.progress_bar.setValue(0)
         self.advice.setText("")
+        self.misheard.clear()
         self.eta_label.setText("Preparing: synthesizing base-vocabulary material (cached after the first run)…")
         self._run.emit(self.request, str(self.versions_root), self.parent_name)
 
@@ -181,8 +205,29 @@ class FinetuneDialog(QDialog):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter if column
                                       else Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(index, column, item)
+        self.misheard.clear()
+        self.misheard_label.setText(MISHEARD_TITLE)
+        for error in after["misheard"]:
+            item = QListWidgetItem(f"{error['label']} → {error['taken_for']} ({error['confidence']:.0%})  "
+                                   f"{Path(error['take']).name}")
+            item.setData(Qt.ItemDataRole.UserRole, error["path"])
+            item.setToolTip(error["path"])
+            self.misheard.addItem(item)
         self.advice.setText(more_takes_advice(after))
         self.use_button.setEnabled(True)
+
+    def play_misheard(self) -> None:
+        """Play the selected misheard take through the app's output; a take gone from disk is said so."""
+        item = self.misheard.currentItem()
+        if item is None:
+            return
+        rate = FeatureConfig().sample_rate
+        try:
+            audio = read_audio(item.data(Qt.ItemDataRole.UserRole), rate)
+        except AudioFileError as error:
+            self.misheard_label.setText(f"{MISHEARD_TITLE}<br>Cannot play it: {error}")
+            return
+        self.play_requested.emit(audio, rate)
 
     def _cancelled(self) -> None:
         self._done()

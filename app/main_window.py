@@ -204,6 +204,7 @@ class MainWindow(QMainWindow):
             old.deleteLater()
         dialog = FinetuneDialog(request, models_dir(self.data_dir), self.model_info["name"], summary, self)
         dialog.model_chosen.connect(self.open_model)
+        dialog.play_requested.connect(self.play_requested.emit)
         dialog.show()
         self.finetune_dialog = dialog
         return dialog

@@ -52,7 +52,6 @@ from audio.trim import cut_take
 from cli.common import run_command
 from model.adapt import FINETUNE_AUGMENT, AdaptRequest, MaterialConfig, accuracy, adapt, split_takes
 from model.checkpoint import DEFAULT_MODEL_DIR, load_checkpoint
-from model.evaluation import predict_probabilities
 from model.finetune import FinetuneConfig
 from model.grow import embed
 
@@ -192,18 +191,6 @@ def few_shot_accuracy(model, train: ClipSet, held: ClipSet) -> float:
     return float(probe.score(embed(model, held.waveforms).cpu().numpy(), held.targets))
 
 
-def misheard(model, held: ClipSet) -> list[dict]:
-    """The takes `model` names wrongly: {take: word/file, taken_for, confidence}, most confident first."""
-    probabilities = predict_probabilities(model, held.waveforms)  # (takes, model classes)
-    wrong = []
-    for path, target, answer in zip(held.paths, held.targets, probabilities):
-        taken_for = model.labels[int(answer.argmax())]
-        if taken_for != held.labels[target]:
-            wrong.append({"take": f"{Path(path).parent.name}/{Path(path).name}", "taken_for": taken_for,
-                          "confidence": round(float(answer.max()), 3)})
-    return sorted(wrong, key=lambda error: -error["confidence"])
-
-
 def run(args: argparse.Namespace) -> int:
     words = [word.strip() for word in args.words.split(",") if word.strip()]
     base = load_checkpoint(args.base).model
@@ -227,10 +214,12 @@ def run(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         outcome = adapt(request)
         wall = time.perf_counter() - started
-        train, held = labelled_takes(work / "takes", base.config.features)
-        errors = misheard(outcome.model, held)
+        # the fine-tuned model's wrong answers, without the temporary folder's paths
+        errors = [{key: error[key] for key in ("take", "taken_for", "confidence")}
+                  for error in outcome.after["misheard"]]
         probe = {}
         if args.probe:
+            train, held = labelled_takes(work / "takes", base.config.features)
             probe = {"probe_before": probe_accuracy(base, held), "probe_after": probe_accuracy(outcome.model, held),
                      "few_shot_before": few_shot_accuracy(base, train, held),
                      "few_shot_after": few_shot_accuracy(outcome.model, train, held)}

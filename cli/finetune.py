@@ -24,6 +24,8 @@ from model.checkpoint import DEFAULT_MODEL_DIR, save_checkpoint
 from model.finetune import FinetuneConfig
 from model.versions import VersionStore
 
+MISHEARD_SHOWN = 10  # wrong takes the text output names; --json has them all
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voxgate finetune", description=__doc__,
@@ -114,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
               "per_label": {label: {"n": stats["n"], "before": outcome.before["per_label"][label]["accuracy"],
                                     "after": stats["accuracy"], "confused_with": stats["confused_with"]}
                             for label, stats in outcome.after["per_label"].items()},
-              "weak_labels": weak_labels(outcome.after), "counts": outcome.counts,
+              "weak_labels": weak_labels(outcome.after), "misheard": outcome.after["misheard"],
+              "counts": outcome.counts,
               "seconds": {k: round(v, 2) for k, v in outcome.seconds.items()}}
     if args.json:
         print(json.dumps(result))
@@ -125,6 +128,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"new labels: {', '.join(outcome.new_labels) or 'none'}; saved {out}"
               + (f" as version {version_id} (the app's Versions… switches to it)" if version_id else ""))
         print(f"took {outcome.seconds['total']:.1f} s (training {outcome.seconds['training']:.1f} s)")
+        if misheard := outcome.after["misheard"]:
+            print(f"{len(misheard)} held-out takes misheard, the most confident first (--json lists them all):")
+            for error in misheard[:MISHEARD_SHOWN]:
+                print(f"  {error['path']} taken for {error['taken_for']} ({error['confidence']:.0%})")
         if advice := more_takes_advice(outcome.after):
             print(advice)
     return 0

@@ -10,7 +10,8 @@ comparison on held-out takes:
 3. the head grows a row per new label, imprinted from that label's training clips;
 4. `model.finetune.finetune` trains on takes + starter sets + base material, augmented, then
    refits the head on the fine-tuned embeddings;
-5. the base and the new model are scored on the held-out takes.
+5. the base and the new model are scored on the held-out takes, and the new model's wrong
+   answers are listed, take by take.
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ class AdaptRequest:
 
 @dataclass
 class AdaptOutcome:
-    """`model` is None when the run was stopped; figures are `accuracy`'s {accuracy, n, per_label}."""
+    """`model` is None when the run was stopped; figures are `accuracy`'s {accuracy, n, per_label},
+    and `after` also lists the held-out takes the new model mishears (`misheard`)."""
 
     model: KeywordClassifier | None
     base_labels: tuple[str, ...]
@@ -126,22 +128,33 @@ def split_takes(roots: Sequence[Path], train_only: bool = False) -> tuple[Labell
     return train, held
 
 
-def accuracy(model: KeywordClassifier, clips: np.ndarray, labels: Sequence[str]) -> dict:
+def accuracy(model: KeywordClassifier, clips: np.ndarray, labels: Sequence[str],
+             paths: Sequence[str | Path] | None = None) -> dict:
     """{accuracy, n, per_label: {label: {accuracy, n, confused_with: {predicted: count}}}}.
 
     `confused_with` counts the wrong answers for that label, most frequent first; a label the
-    model lacks is always wrong.
+    model lacks is always wrong. With the clips' `paths`, `misheard` lists each wrong answer,
+    most confident first, so the takes behind the counts can be found and played:
+    {take: "label/file", path, label, taken_for, confidence}.
     """
     if not len(clips):
-        return {"accuracy": None, "n": 0, "per_label": {}}
-    predicted = [model.labels[i] for i in predict_probabilities(model, clips).argmax(axis=1)]
+        return {"accuracy": None, "n": 0, "per_label": {}, **({"misheard": []} if paths is not None else {})}
+    probabilities = predict_probabilities(model, clips)  # (clips, classes)
+    predicted = [model.labels[i] for i in probabilities.argmax(axis=1)]
     right = np.array([p == t for p, t in zip(predicted, labels)])
     per_label = {}
     for label in dict.fromkeys(labels):
         wrong = Counter(p for p, t in zip(predicted, labels) if t == label and p != label)
         per_label[label] = {"accuracy": float(right[[t == label for t in labels]].mean()), "n": labels.count(label),
                             "confused_with": dict(wrong.most_common())}
-    return {"accuracy": float(right.mean()), "n": len(labels), "per_label": per_label}
+    result = {"accuracy": float(right.mean()), "n": len(labels), "per_label": per_label}
+    if paths is not None:
+        confidence = probabilities.max(axis=1)
+        wrong = sorted(np.flatnonzero(~right), key=lambda i: -confidence[i])
+        result["misheard"] = [{"take": f"{Path(paths[i]).parent.name}/{Path(paths[i]).name}", "path": str(paths[i]),
+                               "label": labels[i], "taken_for": predicted[i],
+                               "confidence": round(float(confidence[i]), 3)} for i in wrong]
+    return result
 
 
 # Below this on its held-out takes a word wants more takes. Five takes a word gave 91-96 % on
@@ -260,7 +273,7 @@ def adapt(request: AdaptRequest, on_progress: Progress | None = None,
         timings["total"] = time.perf_counter() - started
         return AdaptOutcome(None, base.labels, new_labels, counts, before, {}, timings, history, stopped=True)
     evaluated = time.perf_counter()
-    after = accuracy(model, test.waveforms, test_labels)
+    after = accuracy(model, test.waveforms, test_labels, test.paths)
     timings["evaluation"] = time.perf_counter() - evaluated
     timings["total"] = time.perf_counter() - started
     return AdaptOutcome(model, base.labels, new_labels, counts, before, after, timings, history)

@@ -2,7 +2,9 @@
 nothing, versions switch and roll back without deleting, and the CLI prints before / after."""
 
 import json
+import shutil
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,9 +14,17 @@ from app.finetune_dialog import FinetuneDialog
 from app.finetune_worker import FinetuneWorker
 from app.versions_dialog import VersionsDialog
 from audio.augment import AugmentConfig
-from audio.io import write_wav
+from audio.io import read_audio, write_wav
 from cli.finetune import main as finetune_main
-from model.adapt import FINETUNE_AUGMENT, AdaptRequest, MaterialConfig, adapt, more_takes_advice, weak_labels
+from model.adapt import (
+    FINETUNE_AUGMENT,
+    AdaptRequest,
+    MaterialConfig,
+    accuracy,
+    adapt,
+    more_takes_advice,
+    weak_labels,
+)
 from model.checkpoint import load_checkpoint
 from model.finetune import FinetuneConfig, finetune, take_repeats
 from model.grow import grow_labels
@@ -112,6 +122,25 @@ def scored(**accuracies) -> dict:
                           for label, value in accuracies.items()}}
 
 
+def test_accuracy_lists_the_misheard_takes_most_confident_first(tiny_model, tmp_path):
+    model = load_checkpoint(tiny_model).model
+    clips = np.stack([tone_clip("fall", 1), tone_clip("rise", 2), tone_clip("rise", 3), tone_clip("fall", 4)])
+    labels = ["fall", "fall", "fall", "rise"]  # the second and third were filed under the wrong word, the last too
+    paths = [tmp_path / "fall" / "a.wav", tmp_path / "fall" / "b.wav", tmp_path / "fall" / "c.wav",
+             tmp_path / "rise" / "d.wav"]
+    scored = accuracy(model, clips, labels, paths)
+    misheard = scored["misheard"]
+    assert {error["take"]: error["taken_for"] for error in misheard} == {
+        "fall/b.wav": "rise", "fall/c.wav": "rise", "rise/d.wav": "fall"}
+    assert all(0.5 < error["confidence"] <= 1 and error["path"] == str(tmp_path / error["take"])
+               and error["label"] == error["take"].split("/")[0] for error in misheard)
+    confidences = [error["confidence"] for error in misheard]
+    assert confidences == sorted(confidences, reverse=True)
+    wrong = sum(sum(stats["confused_with"].values()) for stats in scored["per_label"].values())
+    assert len(misheard) == wrong == 3
+    assert "misheard" not in accuracy(model, clips, labels)  # without paths: counts only
+
+
 def test_weak_labels_are_the_words_below_the_threshold_weakest_first():
     after = scored(left=1.0, back=0.86, front=0.84, stop=0.95)
     assert weak_labels(after) == {"front": 0.84, "back": 0.86}  # 95 % is not weak
@@ -184,11 +213,28 @@ def test_cli_prints_before_and_after_as_json(tiny_model, takes, tmp_path, capsys
     assert result["per_label"]["dip"]["confused_with"] == {}
     assert result["weak_labels"] == {label: stats["after"] for label, stats in result["per_label"].items()
                                      if stats["after"] < 0.95}
+    wrong = sum(sum(stats["confused_with"].values()) for stats in result["per_label"].values())
+    assert len(result["misheard"]) == wrong and all(Path(error["path"]).is_file() for error in result["misheard"])
     saved = load_checkpoint(tmp_path / "out")
     assert saved.model.labels[-1] == "dip"
     assert AugmentConfig.from_dict(saved.training["augment"]) == FINETUNE_AUGMENT  # the recipe travels with it
     code = finetune_main(["--base", str(tmp_path / "missing"), "--data", str(takes), "--out", str(tmp_path / "x")])
     assert code == 2
+
+
+def test_cli_names_the_misheard_takes(tiny_model, takes, tmp_path, capsys):
+    mixed = tmp_path / "takes"
+    shutil.copytree(takes, mixed)
+    write_wav(mixed / "fall" / "me_nohash_said-rise.wav", tone_clip("rise", 40))  # filed under the wrong word
+    held = ["fall/me_nohash_said-rise.wav", "fall/me_nohash_fall0.wav", "rise/me_nohash_rise0.wav"]
+    (mixed / "testing_list.txt").write_text("\n".join(held) + "\n")
+    code = finetune_main(["--base", str(tiny_model), "--data", str(mixed), "--out", str(tmp_path / "out"),
+                          "--epochs", "3", "--lr", "0.01", "--freeze", "0", "--per-word", "0", "--unknown", "0",
+                          "--silence", "6", "--cache", "none", "--device", "cpu", "--data-dir", str(tmp_path)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "held-out takes misheard, the most confident first" in printed
+    assert f"  {mixed / 'fall' / 'me_nohash_said-rise.wav'} taken for rise (" in printed
 
 
 def test_worker_hands_the_summary_over_as_is(qapp):  # a dict signal would re-sort the keys
@@ -239,6 +285,32 @@ def test_dialog_fine_tunes_cancels_and_switches_versions(qtbot, tmp_path, open_w
     assert VersionStore(tmp_path / "data" / "models").current is None
     assert (tmp_path / "data" / "models" / "v0001").is_dir()
     assert isinstance(versions, VersionsDialog) and isinstance(dialog, FinetuneDialog)
+
+
+def test_dialog_lists_the_misheard_takes_and_plays_them(qtbot, tmp_path, open_window, tiny_model):
+    window = open_window(tiny_model, autostart=False, data_dir=str(tmp_path / "data"))
+    qtbot.waitUntil(lambda: bool(window.model_info), timeout=10_000)
+    dialog = window.open_finetune()
+    take = tmp_path / "takes" / "fall" / "a.wav"
+    write_wav(take, tone_clip("rise", 1))
+    misheard = [{"take": "fall/a.wav", "path": str(take), "label": "fall", "taken_for": "rise", "confidence": 0.91},
+                {"take": "fall/gone.wav", "path": str(take.with_name("gone.wav")), "label": "fall",
+                 "taken_for": "dip", "confidence": 0.6}]
+    scores = {"accuracy": 0.5, "n": 4, "per_label": {"fall": {"accuracy": 0.5, "n": 4,
+                                                            "confused_with": {"rise": 1, "dip": 1}}}}
+    dialog._finished({"version": "v0001", "path": "", "before": scores, "after": {**scores, "misheard": misheard},
+                      "seconds": {"training": 1.0}, "new_labels": []})
+    assert [dialog.misheard.item(row).text() for row in range(2)] == ["fall → rise (91%)  a.wav",
+                                                                      "fall → dip (60%)  gone.wav"]
+    played = []
+    window.play_requested.connect(lambda audio, rate: played.append((audio, rate)))
+    dialog.misheard.setCurrentRow(0)
+    dialog.play_misheard()
+    assert len(played) == 1 and played[0][1] == 16_000 and np.allclose(played[0][0], read_audio(take), atol=1e-4)
+    dialog.misheard.setCurrentRow(1)  # deleted since: said so, nothing played, the dialog goes on
+    dialog.play_misheard()
+    assert len(played) == 1 and "Cannot play it" in dialog.misheard_label.text()
+    dialog.close()
 
 
 def test_dialog_draws_the_curves_twice_a_second_and_says_what_follows_the_last_step(qtbot, tmp_path, open_window,
