@@ -150,10 +150,10 @@ def accuracy(model: KeywordClassifier, clips: np.ndarray, labels: Sequence[str],
     result = {"accuracy": float(right.mean()), "n": len(labels), "per_label": per_label}
     if paths is not None:
         confidence = probabilities.max(axis=1)
-        wrong = sorted(np.flatnonzero(~right), key=lambda i: -confidence[i])
+        misses = sorted(np.flatnonzero(~right), key=lambda i: -confidence[i])
         result["misheard"] = [{"take": f"{Path(paths[i]).parent.name}/{Path(paths[i]).name}", "path": str(paths[i]),
                                "label": labels[i], "taken_for": predicted[i],
-                               "confidence": round(float(confidence[i]), 3)} for i in wrong]
+                               "confidence": round(float(confidence[i]), 3)} for i in misses]
     return result
 
 

@@ -6,7 +6,8 @@ every other word with a folder of its own (`_unknown_` clips, one word each, and
 left out). The product's head lumps all other words into `_unknown_`, which teaches the
 recurrent layers to hear no difference between them; the word head is meant to keep those
 differences for words a user teaches later. It is not saved. Tried once for the default model
-and not shipped: fine-tuning from it was no better (docs/fine-tuning.md, "A word head in base training").
+and not shipped: fine-tuning from it was no better (docs/fine-tuning.md, "A word head in base
+training").
 
 With `ema_decay` set, an exponential moving average of the weights is kept beside the trained
 ones (torch's `AveragedModel`), and it is the average that is validated and saved: one epoch's
