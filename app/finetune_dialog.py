@@ -49,6 +49,7 @@ class FinetuneDialog(QDialog):
 
     model_chosen = Signal(str)  # the folder of the version the user switched to
     play_requested = Signal(object, int)  # (audio (samples,), sample rate): a misheard take to hear
+    take_chosen = Signal(str)  # a misheard take's name (label/file.wav), to relabel or delete in the takes list
     _run = Signal(object, str, str)
 
     def __init__(self, request: AdaptRequest, versions_root: str | Path, parent_name: str, summary: str,
@@ -124,9 +125,16 @@ class FinetuneDialog(QDialog):
         self.misheard_label.setWordWrap(True)
         play_button = QPushButton("▶ Play")
         play_button.clicked.connect(self.play_misheard)
+        show_button = QPushButton("Show in your takes")
+        show_button.setToolTip("select it in the Record & fine-tune list, to relabel or delete it there")
+        show_button.clicked.connect(self.show_misheard)
+        misheard_buttons = QHBoxLayout()
+        misheard_buttons.addWidget(play_button)
+        misheard_buttons.addWidget(show_button)
         misheard_column = QVBoxLayout()
-        for widget in (self.misheard_label, self.misheard, play_button):
-            misheard_column.addWidget(widget)
+        misheard_column.addWidget(self.misheard_label)
+        misheard_column.addWidget(self.misheard)
+        misheard_column.addLayout(misheard_buttons)
         table_column = QVBoxLayout()
         table_column.addWidget(QLabel("<b>Before / after on held-out takes</b>"))
         table_column.addWidget(self.table)
@@ -210,7 +218,7 @@ class FinetuneDialog(QDialog):
         for error in after["misheard"]:
             item = QListWidgetItem(f"{error['label']} → {error['taken_for']} ({error['confidence']:.0%})  "
                                    f"{Path(error['take']).name}")
-            item.setData(Qt.ItemDataRole.UserRole, error["path"])
+            item.setData(Qt.ItemDataRole.UserRole, error)
             item.setToolTip(error["path"])
             self.misheard.addItem(item)
         self.advice.setText(more_takes_advice(after))
@@ -223,11 +231,17 @@ class FinetuneDialog(QDialog):
             return
         rate = FeatureConfig().sample_rate
         try:
-            audio = read_audio(item.data(Qt.ItemDataRole.UserRole), rate)
+            audio = read_audio(item.data(Qt.ItemDataRole.UserRole)["path"], rate)
         except AudioFileError as error:
             self.misheard_label.setText(f"{MISHEARD_TITLE}<br>Cannot play it: {error}")
             return
         self.play_requested.emit(audio, rate)
+
+    def show_misheard(self) -> None:
+        """Ask for the selected misheard take to be shown among the user's takes."""
+        item = self.misheard.currentItem()
+        if item is not None:
+            self.take_chosen.emit(item.data(Qt.ItemDataRole.UserRole)["take"])
 
     def _cancelled(self) -> None:
         self._done()

@@ -205,9 +205,15 @@ class MainWindow(QMainWindow):
         dialog = FinetuneDialog(request, models_dir(self.data_dir), self.model_info["name"], summary, self)
         dialog.model_chosen.connect(self.open_model)
         dialog.play_requested.connect(self.play_requested.emit)
+        dialog.take_chosen.connect(self.show_take)
         dialog.show()
         self.finetune_dialog = dialog
         return dialog
+
+    def show_take(self, name: str) -> None:
+        """Bring the Record & fine-tune tab up with the take `name` (label/file.wav) selected."""
+        self.tabs.setCurrentWidget(self.recorder)
+        self.recorder.select_take(name)
 
     def open_versions(self) -> VersionsDialog:
         """Switch between model versions, or roll back to an older one."""

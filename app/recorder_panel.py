@@ -16,6 +16,7 @@ import numpy as np
 from PySide6.QtCore import QSize, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QInputDialog,
@@ -174,6 +175,17 @@ class RecorderPanel(QWidget):
         if is_clipped(audio):
             saved += " — it is clipped: turn the input gain down and record again"
         self.show_message(saved)
+
+    def select_take(self, name: str) -> bool:
+        """Select and scroll to the take `name` (label/file.wav); False, with a message, when it is gone."""
+        for row in range(self.take_list.count()):
+            item = self.take_list.item(row)
+            if item.data(Qt.ItemDataRole.UserRole).name == name:
+                self.take_list.setCurrentItem(item)
+                self.take_list.scrollToItem(item, QAbstractItemView.ScrollHint.PositionAtCenter)
+                return True
+        self.show_message(f"No take {name} among your takes: deleted or relabelled since?")
+        return False
 
     def selected_take(self) -> Take | None:
         item = self.take_list.currentItem()

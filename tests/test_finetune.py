@@ -287,20 +287,21 @@ def test_dialog_fine_tunes_cancels_and_switches_versions(qtbot, tmp_path, open_w
     assert isinstance(versions, VersionsDialog) and isinstance(dialog, FinetuneDialog)
 
 
-def test_dialog_lists_the_misheard_takes_and_plays_them(qtbot, tmp_path, open_window, tiny_model):
+def test_dialog_lists_the_misheard_takes_plays_and_shows_them(qtbot, tmp_path, open_window, tiny_model):
     window = open_window(tiny_model, autostart=False, data_dir=str(tmp_path / "data"))
     qtbot.waitUntil(lambda: bool(window.model_info), timeout=10_000)
+    saved = window.recorder.store.save("fall", tone_clip("rise", 1))  # filed under the wrong word
+    window.recorder.refresh()
     dialog = window.open_finetune()
-    take = tmp_path / "takes" / "fall" / "a.wav"
-    write_wav(take, tone_clip("rise", 1))
-    misheard = [{"take": "fall/a.wav", "path": str(take), "label": "fall", "taken_for": "rise", "confidence": 0.91},
+    take, name = saved.path, saved.name
+    misheard = [{"take": name, "path": str(take), "label": "fall", "taken_for": "rise", "confidence": 0.91},
                 {"take": "fall/gone.wav", "path": str(take.with_name("gone.wav")), "label": "fall",
                  "taken_for": "dip", "confidence": 0.6}]
     scores = {"accuracy": 0.5, "n": 4, "per_label": {"fall": {"accuracy": 0.5, "n": 4,
                                                             "confused_with": {"rise": 1, "dip": 1}}}}
     dialog._finished({"version": "v0001", "path": "", "before": scores, "after": {**scores, "misheard": misheard},
                       "seconds": {"training": 1.0}, "new_labels": []})
-    assert [dialog.misheard.item(row).text() for row in range(2)] == ["fall → rise (91%)  a.wav",
+    assert [dialog.misheard.item(row).text() for row in range(2)] == [f"fall → rise (91%)  {take.name}",
                                                                       "fall → dip (60%)  gone.wav"]
     played = []
     window.play_requested.connect(lambda audio, rate: played.append((audio, rate)))
@@ -310,6 +311,14 @@ def test_dialog_lists_the_misheard_takes_and_plays_them(qtbot, tmp_path, open_wi
     dialog.misheard.setCurrentRow(1)  # deleted since: said so, nothing played, the dialog goes on
     dialog.play_misheard()
     assert len(played) == 1 and "Cannot play it" in dialog.misheard_label.text()
+    window.tabs.setCurrentIndex(0)
+    dialog.misheard.setCurrentRow(0)
+    dialog.show_misheard()  # to relabel or delete it: the takes list comes up with it selected
+    assert window.tabs.currentWidget() is window.recorder and window.recorder.selected_take().name == name
+    dialog.misheard.setCurrentRow(1)
+    dialog.show_misheard()
+    assert "No take fall/gone.wav" in window.recorder.message_label.text()
+    assert window.recorder.selected_take().name == name  # the selection stays where it was
     dialog.close()
 
 
