@@ -28,7 +28,7 @@ class PredictionsPanel(QWidget):
         self.bars = pg.BarGraphItem(x0=0, y=[], width=[], height=0.7, brush=BAR_COLOUR, pen=None)
         self.plot.addItem(self.bars)
         self.threshold_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#c0392b", width=2, style=Qt.PenStyle.DashLine),
-                                              label="threshold", labelOpts={"position": 0.95, "color": "#c0392b"})
+                                              label="threshold", labelOpts={"position": 0.97, "color": "#c0392b"})
         self.plot.addItem(self.threshold_line)
         self.command_label = QLabel("")
         self.command_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -57,7 +57,7 @@ class PredictionsPanel(QWidget):
         self._labels = tuple(labels)
         positions = np.arange(len(labels))[::-1]  # first label at the top
         self.plot.getAxis("left").setTicks([list(zip(positions, labels))])
-        self.plot.setYRange(-0.6, len(labels) - 0.4, padding=0)
+        self.plot.setYRange(-0.6, len(labels) + 0.2, padding=0)  # a band above the top bar for the line's label
         self.threshold_line.setValue(threshold)
         self._positions = positions.astype(float)
         self.bars.setOpts(y=self._positions, width=np.zeros(len(labels)), brushes=None, brush=BAR_COLOUR)
