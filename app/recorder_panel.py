@@ -176,16 +176,15 @@ class RecorderPanel(QWidget):
             saved += " — it is clipped: turn the input gain down and record again"
         self.show_message(saved)
 
-    def select_take(self, name: str) -> bool:
-        """Select and scroll to the take `name` (label/file.wav); False, with a message, when it is gone."""
+    def select_take(self, name: str) -> None:
+        """Select and scroll to the take `name` (label/file.wav); a take gone since is said so."""
         for row in range(self.take_list.count()):
             item = self.take_list.item(row)
             if item.data(Qt.ItemDataRole.UserRole).name == name:
                 self.take_list.setCurrentItem(item)
                 self.take_list.scrollToItem(item, QAbstractItemView.ScrollHint.PositionAtCenter)
-                return True
+                return
         self.show_message(f"No take {name} among your takes: deleted or relabelled since?")
-        return False
 
     def selected_take(self) -> Take | None:
         item = self.take_list.currentItem()
