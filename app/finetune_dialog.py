@@ -39,6 +39,11 @@ CURVE_REFRESH_MS = 500
 MISHEARD_TITLE = "<b>Misheard held-out takes</b> (double-click to play)"
 
 
+def misheard_text(error: dict) -> str:
+    """One misheard take as the dialog lists it: its word, what it was taken for, how sure, its file."""
+    return f"{error['label']} → {error['taken_for']} ({error['confidence']:.0%})  {Path(error['take']).name}"
+
+
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 
@@ -216,13 +221,29 @@ class FinetuneDialog(QDialog):
         self.misheard.clear()
         self.misheard_label.setText(MISHEARD_TITLE)
         for error in after["misheard"]:
-            item = QListWidgetItem(f"{error['label']} → {error['taken_for']} ({error['confidence']:.0%})  "
-                                   f"{Path(error['take']).name}")
+            item = QListWidgetItem(misheard_text(error))
             item.setData(Qt.ItemDataRole.UserRole, error)
             item.setToolTip(error["path"])
             self.misheard.addItem(item)
         self.advice.setText(more_takes_advice(after))
         self.use_button.setEnabled(True)
+
+    def take_changed(self, old: str, new: str) -> None:
+        """A take relabelled (`new` its name) or deleted (`new` "") in the recorder: its misheard entry says so
+        and follows it, so Play and Show still find a relabelled take, and a deleted one is greyed out."""
+        for row in range(self.misheard.count()):
+            item = self.misheard.item(row)
+            error = item.data(Qt.ItemDataRole.UserRole)
+            if error["take"] != old:
+                continue
+            if new:
+                path = Path(error["path"]).parents[1] / new
+                item.setData(Qt.ItemDataRole.UserRole, {**error, "take": new, "path": str(path)})
+                item.setToolTip(str(path))
+                item.setText(f"{misheard_text(error)}  — now under {new.split('/')[0]}")
+            else:
+                item.setText(f"{misheard_text(error)}  — deleted")
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled & ~Qt.ItemFlag.ItemIsSelectable)
 
     def play_misheard(self) -> None:
         """Play the selected misheard take through the app's output; a take gone from disk is said so."""

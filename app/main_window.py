@@ -206,6 +206,7 @@ class MainWindow(QMainWindow):
         dialog.model_chosen.connect(self.open_model)
         dialog.play_requested.connect(self.play_requested.emit)
         dialog.take_chosen.connect(self.show_take)
+        self.recorder.take_changed.connect(dialog.take_changed)
         dialog.show()
         self.finetune_dialog = dialog
         return dialog

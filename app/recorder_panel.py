@@ -53,6 +53,7 @@ class RecorderPanel(QWidget):
     finetune_clicked = Signal()
     versions_clicked = Signal()
     take_saved = Signal(str)  # the take's name, label/file.wav
+    take_changed = Signal(str, str)  # (old name, new name), the new name "" when the take was deleted
     _synthesize = Signal(str, str, int)  # (starter root, word, count), to the synth worker's thread
 
     def __init__(self, store: TakeStore, source: RecordingSource, starter_root: str | Path, *,
@@ -210,6 +211,7 @@ class RecorderPanel(QWidget):
             return
         self.refresh(select=moved.name)
         self.show_message(f"Moved to {moved.label}")
+        self.take_changed.emit(take.name, moved.name)
 
     def delete_selected(self) -> None:
         take = self.selected_take()
@@ -217,6 +219,7 @@ class RecorderPanel(QWidget):
             self.store.delete(take)
             self.refresh()
             self.show_message(f"Deleted {take.name}")
+            self.take_changed.emit(take.name, "")
 
     def synthesize_current(self) -> None:
         try:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PySide6.QtCore import Qt
 
 from app.finetune_dialog import FinetuneDialog
 from app.finetune_worker import FinetuneWorker
@@ -287,7 +288,7 @@ def test_dialog_fine_tunes_cancels_and_switches_versions(qtbot, tmp_path, open_w
     assert isinstance(versions, VersionsDialog) and isinstance(dialog, FinetuneDialog)
 
 
-def test_dialog_lists_the_misheard_takes_plays_and_shows_them(qtbot, tmp_path, open_window, tiny_model):
+def test_dialog_lists_the_misheard_takes_plays_shows_and_follows_them(qtbot, tmp_path, open_window, tiny_model):
     window = open_window(tiny_model, autostart=False, data_dir=str(tmp_path / "data"))
     qtbot.waitUntil(lambda: bool(window.model_info), timeout=10_000)
     saved = window.recorder.store.save("fall", tone_clip("rise", 1))  # filed under the wrong word
@@ -319,6 +320,17 @@ def test_dialog_lists_the_misheard_takes_plays_and_shows_them(qtbot, tmp_path, o
     dialog.show_misheard()
     assert "No take fall/gone.wav" in window.recorder.message_label.text()
     assert window.recorder.selected_take().name == name  # the selection stays where it was
+    window.recorder.relabel_selected("rise")  # the user fixes the take: its entry follows it
+    first = dialog.misheard.item(0)
+    assert first.text() == f"fall → rise (91%)  {take.name}  — now under rise"
+    assert first.data(Qt.ItemDataRole.UserRole)["take"] == f"rise/{take.name}"
+    dialog.misheard.setCurrentRow(0)
+    dialog.play_misheard()
+    assert len(played) == 2 and np.allclose(played[1][0], played[0][0])
+    window.recorder.delete_selected()
+    assert first.text() == f"fall → rise (91%)  {take.name}  — deleted"
+    assert not first.flags() & Qt.ItemFlag.ItemIsEnabled
+    assert dialog.misheard.item(1).text() == "fall → dip (60%)  gone.wav"  # other entries stay as they were
     dialog.close()
 
 
