@@ -240,9 +240,9 @@ class FinetuneDialog(QDialog):
                 path = Path(error["path"]).parents[1] / new
                 item.setData(Qt.ItemDataRole.UserRole, {**error, "take": new, "path": str(path)})
                 item.setToolTip(str(path))
-                item.setText(f"{misheard_text(error)}  — now under {new.split('/')[0]}")
+                item.setText(f"[now under {new.split('/')[0]}]  {misheard_text(error)}")  # first: the list is narrow
             else:
-                item.setText(f"{misheard_text(error)}  — deleted")
+                item.setText(f"[deleted]  {misheard_text(error)}")
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled & ~Qt.ItemFlag.ItemIsSelectable)
 
     def play_misheard(self) -> None:

@@ -322,13 +322,13 @@ def test_dialog_lists_the_misheard_takes_plays_shows_and_follows_them(qtbot, tmp
     assert window.recorder.selected_take().name == name  # the selection stays where it was
     window.recorder.relabel_selected("rise")  # the user fixes the take: its entry follows it
     first = dialog.misheard.item(0)
-    assert first.text() == f"fall → rise (91%)  {take.name}  — now under rise"
+    assert first.text() == f"[now under rise]  fall → rise (91%)  {take.name}"
     assert first.data(Qt.ItemDataRole.UserRole)["take"] == f"rise/{take.name}"
     dialog.misheard.setCurrentRow(0)
     dialog.play_misheard()
     assert len(played) == 2 and np.allclose(played[1][0], played[0][0])
     window.recorder.delete_selected()
-    assert first.text() == f"fall → rise (91%)  {take.name}  — deleted"
+    assert first.text() == f"[deleted]  fall → rise (91%)  {take.name}"
     assert not first.flags() & Qt.ItemFlag.ItemIsEnabled
     assert dialog.misheard.item(1).text() == "fall → dip (60%)  gone.wav"  # other entries stay as they were
     dialog.close()
