@@ -161,8 +161,9 @@ class RecorderPanel(QWidget):
         self.record_button.setText("● Record (Space)")
         try:
             audio = self.source.read_ring(start, stop)
-            if len(audio) < self.rate // 4:
-                raise ValueError("the input delivered too little audio; is it still running?")
+            if len(audio) < max(self.rate // 4, (stop - start) // 2):  # else the pre-roll alone would be a take
+                raise ValueError(f"the input delivered {len(audio) / self.rate:.1f} s of the "
+                                 f"{(stop - start) / self.rate:.1f} s asked for; is it still running?")
             clips = [audio[i : i + self.rate] for i in range(0, len(audio) - self.rate + 1, self.rate)] \
                 if label == SILENCE else [cut_take(audio, self.store.config)]
             takes = [self.store.save(label, clip, device=self.source.input_title) for clip in clips]

@@ -105,6 +105,17 @@ def test_a_second_press_while_recording_is_explained_and_records_once(qtbot, pan
     assert recorder.message_label.text() == "Saved 1 take of left"
 
 
+def test_an_input_that_stops_as_the_take_starts_saves_nothing_and_says_so(qtbot, panel):
+    recorder = panel(speech(), take_seconds=1.0)
+    recorder.source.ring_position = lambda: len(recorder.source.audio)  # unplugged: nothing comes after the press
+    recorder.label_box.setEditText("left")
+    recorder.record()
+    qtbot.waitUntil(lambda: recorder.recording is None, timeout=5_000)
+    assert recorder.message_label.text() == (
+        "Not recorded: the input delivered 0.3 s of the 1.3 s asked for; is it still running?")
+    assert recorder.store.counts() == {}  # the pre-roll alone is not a take of "left"
+
+
 def test_a_clipped_take_is_saved_with_a_warning(qtbot, panel):
     hot = np.clip(speech() * 20, -1.0, 1.0)  # the word's peaks flattened at full scale
     recorder = panel(hot, take_seconds=1.5)
