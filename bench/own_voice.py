@@ -19,7 +19,9 @@
    embeddings); and one trained on the training takes alone and scored on the held-out ones
    (what the embeddings give the same few takes, with nothing fine-tuned).
 6. The held-out takes the fine-tuned model gets wrong are listed (`--errors`, and in `--json`)
-   with what each was taken for, so they can be found and listened to.
+   with what each was taken for, so they can be found and listened to. `--keep DIR` keeps the
+   cut takes and the fine-tuned model (DIR/takes, DIR/model) for that, for the app and for
+   `stream-eval`.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 
@@ -50,8 +53,16 @@ from audio.labels import COMMAND_WORDS, UNKNOWN
 from audio.synthesis.starter import STARTER_CLIPS, write_starter_set
 from audio.trim import cut_take
 from cli.common import run_command
-from model.adapt import FINETUNE_AUGMENT, AdaptRequest, MaterialConfig, accuracy, adapt, split_takes
-from model.checkpoint import DEFAULT_MODEL_DIR, load_checkpoint
+from model.adapt import (
+    FINETUNE_AUGMENT,
+    AdaptRequest,
+    MaterialConfig,
+    accuracy,
+    adapt,
+    split_takes,
+    train_summary,
+)
+from model.checkpoint import DEFAULT_MODEL_DIR, load_checkpoint, save_checkpoint
 from model.finetune import FinetuneConfig
 from model.grow import embed
 
@@ -96,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also score linear probes on the base and fine-tuned embeddings of the takes")
     parser.add_argument("--errors", action="store_true", help="list the held-out takes the fine-tuned model gets wrong")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    parser.add_argument("--keep", metavar="DIR",
+                        help="keep the cut takes (DIR/takes, held-out ones in its testing_list.txt), the starting sets "
+                             "and the fine-tuned model (DIR/model) in this new or empty folder, to play the misheard "
+                             "takes, open the model in the app or stream-eval it (default: a temporary folder)")
     return parser
 
 
@@ -194,7 +209,9 @@ def few_shot_accuracy(model, train: ClipSet, held: ClipSet) -> float:
 def run(args: argparse.Namespace) -> int:
     words = [word.strip() for word in args.words.split(",") if word.strip()]
     base = load_checkpoint(args.base).model
-    with tempfile.TemporaryDirectory(prefix="voxgate-bench-") as temp:
+    if args.keep and Path(args.keep).exists() and any(Path(args.keep).iterdir()):
+        raise ValueError(f"--keep {args.keep}: the folder is not empty; give a new or empty one")
+    with nullcontext(args.keep) if args.keep else tempfile.TemporaryDirectory(prefix="voxgate-bench-") as temp:
         work = Path(temp)
         split = prepare_takes(Path(args.own_voice), words, args.takes, work / "takes", args.draw, args.held_from)
         started = time.perf_counter()
@@ -214,6 +231,10 @@ def run(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         outcome = adapt(request)
         wall = time.perf_counter() - started
+        if args.keep:
+            save_checkpoint(outcome.model, work / "model", training=train_summary(request, outcome),
+                            metrics={"held_out_before": outcome.before, "held_out_after": outcome.after,
+                                     "parent": args.base})
         # the fine-tuned model's wrong answers, without the temporary folder's paths
         errors = [{key: error[key] for key in ("take", "taken_for", "confidence")}
                   for error in outcome.after["misheard"]]

@@ -20,6 +20,7 @@ from bench.own_voice import (
     prepare_takes,
     probe_accuracy,
 )
+from bench.own_voice import main as own_voice_bench
 from bench.synthesis_lanes import main as synthesis_lanes
 from main import main
 from model.adapt import accuracy
@@ -100,6 +101,26 @@ def test_own_voice_bench_scores_every_take_count_on_the_same_held_out_takes(tmp_
         prepare_takes(own_voice, ["fall"], 5, tmp_path / "bad", held_from=4)
     with pytest.raises(ValueError, match="need more than 8"):
         prepare_takes(own_voice, ["fall"], 5, tmp_path / "bad", held_from=8)
+
+
+def test_own_voice_bench_keeps_the_takes_and_the_model_when_asked(tmp_path, tiny_model, capsys):
+    own_voice, keep = tmp_path / "own_voice", tmp_path / "keep"
+    for speaker in range(4):
+        for word in ("fall", "rise"):
+            write_wav(own_voice / word / f"take{speaker}.wav", tone_clip(word, speaker))
+    options = ["--own-voice", str(own_voice), "--base", str(tiny_model), "--words", "fall,rise", "--takes", "2",
+               "--freeze", "0", "--epochs", "1", "--per-word", "0", "--unknown", "0", "--threads", "1",
+               "--keep", str(keep), "--json"]
+    assert own_voice_bench(options) == 0
+    figures = json.loads(capsys.readouterr().out)
+    held = (keep / "takes" / "testing_list.txt").read_text().split()
+    assert len(held) == figures["held_out_clips"] == 4 and all((keep / "takes" / name).is_file() for name in held)
+    assert all(error["take"] in held for error in figures["held_out_errors"])  # names to find them by
+    kept = load_checkpoint(keep / "model")
+    assert kept.model.labels == load_checkpoint(tiny_model).model.labels
+    assert kept.metrics["held_out_after"]["accuracy"] == figures["held_out_after"]
+    assert own_voice_bench(options) == 2  # a second run would mix its takes into the first one's
+    assert "not empty" in capsys.readouterr().err
 
 
 def test_probe_tells_words_apart_only_when_they_differ(tmp_path, tiny_model):
