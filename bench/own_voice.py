@@ -62,9 +62,10 @@ from model.adapt import (
     split_takes,
     train_summary,
 )
-from model.checkpoint import DEFAULT_MODEL_DIR, load_checkpoint, save_checkpoint
+from model.checkpoint import DEFAULT_MODEL_DIR, load_checkpoint
 from model.finetune import FinetuneConfig
 from model.grow import embed
+from model.versions import save_finetuned
 
 WORDS = ("left", "right", "stop", "one", "two", "three", "four", "five", "back", "front")
 
@@ -232,9 +233,8 @@ def run(args: argparse.Namespace) -> int:
         outcome = adapt(request)
         wall = time.perf_counter() - started
         if args.keep:
-            save_checkpoint(outcome.model, work / "model", training=train_summary(request, outcome),
-                            metrics={"held_out_before": outcome.before, "held_out_after": outcome.after,
-                                     "parent": args.base})
+            save_finetuned(outcome.model, work / "model", args.base, outcome.before, outcome.after,
+                           train_summary(request, outcome))
         # the fine-tuned model's wrong answers, without the temporary folder's paths
         errors = [{key: error[key] for key in ("take", "taken_for", "confidence")}
                   for error in outcome.after["misheard"]]

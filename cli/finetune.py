@@ -20,9 +20,9 @@ from tqdm import tqdm
 from audio import user_dirs
 from cli.common import add_device_option, run_command
 from model.adapt import AdaptRequest, MaterialConfig, adapt, more_takes_advice, train_summary, weak_labels
-from model.checkpoint import DEFAULT_MODEL_DIR, save_checkpoint
+from model.checkpoint import DEFAULT_MODEL_DIR
 from model.finetune import FinetuneConfig
-from model.versions import VersionStore
+from model.versions import VersionStore, save_finetuned
 
 MISHEARD_SHOWN = 10  # wrong takes the text output names; --json has them all
 
@@ -106,9 +106,7 @@ def run(args: argparse.Namespace) -> int:
         version = versions.add(outcome.model, str(request.base), outcome.before, outcome.after, summary)
         out, version_id = version.path, version.id
     else:
-        out = save_checkpoint(outcome.model, args.out, training=summary,
-                              metrics={"held_out_before": outcome.before, "held_out_after": outcome.after,
-                                       "parent": str(request.base)})
+        out = save_finetuned(outcome.model, args.out, str(request.base), outcome.before, outcome.after, summary)
         version_id = None
     result = {"out": str(out), "version": version_id, "base": str(request.base),
               "new_labels": list(outcome.new_labels), "held_out_clips": outcome.after["n"],

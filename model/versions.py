@@ -49,6 +49,14 @@ class Version:
                    summary=data.get("summary", {}))
 
 
+def save_finetuned(model: KeywordClassifier, folder: str | os.PathLike, parent: str, before: dict, after: dict,
+                   summary: dict) -> Path:
+    """A fine-tuned model folder: its recipe (`summary`), the model it started from and its held-out
+    scores before and after, which Versions… and `finetune --out` record alike."""
+    return save_checkpoint(model, folder, training=summary,
+                           metrics={"held_out_before": before, "held_out_after": after, "parent": parent})
+
+
 class VersionStore:
     """The versions under `root` (created if missing)."""
 
@@ -89,8 +97,7 @@ class VersionStore:
         while (self.root / f"v{number:04d}").exists():  # an unlisted folder a crash left: keep it, skip it
             number += 1
         version_id = f"v{number:04d}"
-        folder = save_checkpoint(model, self.root / version_id, training=summary,
-                                 metrics={"held_out_before": before, "held_out_after": after, "parent": parent})
+        folder = save_finetuned(model, self.root / version_id, parent, before, after, summary)
         version = Version(version_id, folder, parent, datetime.now().astimezone().isoformat(timespec="seconds"),
                           tuple(model.labels), before, after, summary)
         self._versions.append(version)
