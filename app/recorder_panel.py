@@ -212,7 +212,8 @@ class RecorderPanel(QWidget):
             return
         self.refresh(select=moved.name)
         self.show_message(f"Moved to {moved.label}")
-        self.take_changed.emit(take.name, moved.name)
+        if moved.name != take.name:  # relabelled to the label it had: nothing moved
+            self.take_changed.emit(take.name, moved.name)
 
     def delete_selected(self) -> None:
         take = self.selected_take()

@@ -110,8 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     parser.add_argument("--keep", metavar="DIR",
                         help="keep the cut takes (DIR/takes, held-out ones in its testing_list.txt), the starting sets "
-                             "and the fine-tuned model (DIR/model) in this new or empty folder, to play the misheard "
-                             "takes, open the model in the app or stream-eval it (default: a temporary folder)")
+                             "and the fine-tuned model (DIR/model), and the base material unless --cache, in this new "
+                             "or empty folder, to play the misheard takes, open the model in the app or stream-eval it "
+                             "(default: a temporary folder)")
     return parser
 
 
@@ -235,7 +236,7 @@ def run(args: argparse.Namespace) -> int:
         if args.keep:
             save_finetuned(outcome.model, work / "model", args.base, outcome.before, outcome.after,
                            train_summary(request, outcome))
-        # the fine-tuned model's wrong answers, without the temporary folder's paths
+        # the fine-tuned model's wrong answers, named as in the takes folder (label/file.wav), not by its path
         errors = [{key: error[key] for key in ("take", "taken_for", "confidence")}
                   for error in outcome.after["misheard"]]
         probe = {}

@@ -320,6 +320,8 @@ def test_dialog_lists_the_misheard_takes_plays_shows_and_follows_them(qtbot, tmp
     dialog.show_misheard()
     assert "No take fall/gone.wav" in window.recorder.message_label.text()
     assert window.recorder.selected_take().name == name  # the selection stays where it was
+    window.recorder.relabel_selected("fall")  # the label it has: nothing moves, nothing is marked
+    assert dialog.misheard.item(0).text() == f"fall → rise (91%)  {take.name}"
     window.recorder.relabel_selected("rise")  # the user fixes the take: its entry follows it
     first = dialog.misheard.item(0)
     assert first.text() == f"[now under rise]  fall → rise (91%)  {take.name}"
