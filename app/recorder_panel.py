@@ -35,7 +35,7 @@ from audio.dataset import label_folders
 from audio.labels import SILENCE, validate_label
 from audio.synthesis.starter import STARTER_CLIPS
 from audio.takes import Take, TakeStore
-from audio.trim import cut_take
+from audio.trim import cut_take, speech_bounds
 
 
 class RecordingSource(Protocol):
@@ -164,6 +164,10 @@ class RecorderPanel(QWidget):
             if len(audio) < max(self.rate // 4, (stop - start) // 2):  # else the pre-roll alone would be a take
                 raise ValueError(f"the input delivered {len(audio) / self.rate:.1f} s of the "
                                  f"{(stop - start) / self.rate:.1f} s asked for; is it still running?")
+            # A muted input's zeros or a room without a word, saved under the word, would teach it silence.
+            if label != SILENCE and speech_bounds(audio, self.store.config) is None:
+                raise ValueError("no word heard — nothing in the take stands out from the room's level. "
+                                 "Is the microphone muted, or too far away?")
             clips = [audio[i : i + self.rate] for i in range(0, len(audio) - self.rate + 1, self.rate)] \
                 if label == SILENCE else [cut_take(audio, self.store.config)]
             takes = [self.store.save(label, clip, device=self.source.input_title) for clip in clips]

@@ -47,14 +47,15 @@ def panel(qtbot, tmp_path):
 
 
 def speech(seconds: float = 3.0) -> np.ndarray:
+    """Quiet room with a word said at the press (ArraySource's position, 1.5 s before the end)."""
     rng = np.random.default_rng(0)
     audio = rng.normal(0, 0.002, round(seconds * 16_000)).astype(np.float32)
-    audio[-20_000:-4_000] += tone_clip("rise", 3)  # the word falls in the last 1.5 s
+    audio[-28_000:-12_000] += tone_clip("rise", 3)  # the tone is the clip's middle 0.5 s: the press to 0.5 s after
     return audio
 
 
 def test_record_cuts_the_word_and_shows_counts_and_thumbnails(qtbot, panel):
-    recorder = panel(speech())
+    recorder = panel(speech(), take_seconds=1.0)
     recorder.label_box.setEditText("left")
     played = []
     recorder.play_requested.connect(lambda audio, rate: played.append((audio, rate)))
@@ -64,6 +65,7 @@ def test_record_cuts_the_word_and_shows_counts_and_thumbnails(qtbot, panel):
     audio = recorder.store.read(take)
     start, end = speech_bounds(audio)
     assert audio.shape == (16_000,) and abs((start + end) / 2 - 8_000) < 1_000
+    assert 0.4 < (end - start) / 16_000 < 0.6 and np.abs(audio).max() > 0.1  # the whole word, centred
     assert take.device == "test input"
     assert "left</b> 1" in recorder.counts_label.text()
     assert recorder.take_list.count() == 1 and not recorder.take_list.item(0).icon().isNull()
@@ -114,6 +116,23 @@ def test_an_input_that_stops_as_the_take_starts_saves_nothing_and_says_so(qtbot,
     assert recorder.message_label.text() == (
         "Not recorded: the input delivered 0.3 s of the 1.3 s asked for; is it still running?")
     assert recorder.store.counts() == {}  # the pre-roll alone is not a take of "left"
+
+
+@pytest.mark.parametrize("room", ["muted", "steady noise"])
+def test_a_take_without_a_word_is_not_saved_but_background_is(qtbot, panel, room):
+    quiet = np.zeros(48_000, np.float32) if room == "muted" else \
+        np.random.default_rng(1).normal(0, 0.01, 48_000).astype(np.float32)
+    recorder = panel(quiet, take_seconds=0.3)
+    recorder.label_box.setEditText("left")
+    recorder.record()
+    qtbot.waitUntil(lambda: recorder.recording is None, timeout=5_000)
+    assert recorder.message_label.text() == ("Not recorded: no word heard — nothing in the take stands out from the "
+                                             "room's level. Is the microphone muted, or too far away?")
+    assert recorder.store.counts() == {}
+    recorder.source.ring_position = lambda: 0
+    recorder.background_seconds = 1.0
+    recorder.record_background()  # background is meant to hold no word
+    qtbot.waitUntil(lambda: recorder.store.counts() == {SILENCE: 1}, timeout=5_000)
 
 
 def test_a_clipped_take_is_saved_with_a_warning(qtbot, panel):
