@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from audio import user_dirs
 from cli.common import add_device_option, run_command
@@ -91,15 +92,22 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--threads must be at least 1, got {args.threads}")
     request, versions = make_request(args)
     request = replace(request, threads=args.threads)
-    bar = tqdm(total=0, unit="step", desc="fine-tune", disable=args.json, file=sys.stderr)
+    bar = tqdm(total=0, unit="clip", desc="base material", disable=args.json, file=sys.stderr)
 
     def progress(phase: str, values: dict) -> None:
-        if phase == "step":
-            bar.total = values["steps"]
+        if phase == "material":
+            bar.total = values["total"]
+            bar.update(values["done"] - bar.n)
+        elif phase == "step":
+            if values["step"] == 1:  # from here the bar counts steps, with the flow's own ETA (as the app's)
+                bar.unit, bar.desc = "step", "fine-tune"
+                bar.bar_format = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
+                bar.reset(total=values["steps"])
             bar.update(1)
-            bar.set_postfix(loss=f"{values['loss']:.3f}")
+            bar.set_postfix_str(f"loss {values['loss']:.3f}, {values['eta']:.0f} s to go")
 
-    outcome = adapt(request, on_progress=progress)
+    with logging_redirect_tqdm():  # a skipped take's warning on a line of its own, not through the bar
+        outcome = adapt(request, on_progress=progress)
     bar.close()
     summary = train_summary(request, outcome)
     if versions is not None:

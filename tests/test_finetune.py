@@ -2,6 +2,7 @@
 nothing, versions switch and roll back without deleting, and the CLI prints before / after."""
 
 import json
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -233,8 +234,12 @@ def test_cli_names_the_misheard_takes(tiny_model, takes, tmp_path, capsys):
                           "--epochs", "3", "--lr", "0.01", "--freeze", "0", "--per-word", "0", "--unknown", "0",
                           "--silence", "6", "--cache", "none", "--device", "cpu", "--data-dir", str(tmp_path)])
     assert code == 0
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
     assert "held-out takes misheard, the most confident first" in printed
+    assert "base material" in captured.err  # what takes the time before the first step
+    last = captured.err.replace("\r", "\n").strip().splitlines()[-1]
+    assert re.fullmatch(r"fine-tune: 100%.*\| (\d+)/\1 \[[0-9:]+, loss [0-9.]+, 0 s to go\]", last.strip()), last
     assert f"  {mixed / 'fall' / 'me_nohash_said-rise.wav'} taken for rise (" in printed
 
 
