@@ -198,8 +198,14 @@ class RecorderPanel(QWidget):
 
     def play_selected(self) -> None:
         take = self.selected_take()
-        if take is not None:
-            self.play_requested.emit(self.store.read(take), self.rate)
+        if take is None:
+            return
+        try:
+            audio = self.store.read(take)
+        except ValueError as error:  # a file broken since it was listed, or put there by hand
+            self.show_message(f"Cannot play it: {error}")
+            return
+        self.play_requested.emit(audio, self.rate)
 
     def relabel_selected(self, label: str | None = None) -> None:
         take = self.selected_take()

@@ -71,6 +71,8 @@ def test_missing_input_device_is_reported_and_a_file_still_plays(qtbot, tmp_path
     qtbot.waitUntil(lambda: "cannot open input 'USB Headset'" in window.statusBar().currentMessage(), timeout=10_000)
     assert "no audio input devices found" in window.statusBar().currentMessage()
     assert not window.listening and window.controls.start_action.isEnabled()
+    window.play_requested.emit(np.zeros(1_600, np.float32), 16_000)  # a take played back: no output either
+    qtbot.waitUntil(lambda: "Cannot play the take" in window.statusBar().currentMessage(), timeout=10_000)
     window.choice = SourceChoice(file=str(demo_wav), speed=float("inf"))
     window.controls.start_action.trigger()
     qtbot.waitUntil(lambda: window.engine.frames_built > 0, timeout=10_000)

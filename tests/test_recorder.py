@@ -118,6 +118,20 @@ def test_an_input_that_stops_as_the_take_starts_saves_nothing_and_says_so(qtbot,
     assert recorder.store.counts() == {}  # the pre-roll alone is not a take of "left"
 
 
+def test_an_unreadable_take_is_listed_and_playing_it_says_why(qtbot, panel, tmp_path):
+    recorder = panel(speech())
+    (tmp_path / "takes" / "left").mkdir(parents=True)
+    (tmp_path / "takes" / "left" / "broken.wav").write_bytes(b"not audio")
+    recorder.refresh()
+    assert recorder.take_list.item(0).text().endswith("(unreadable)")
+    played = []
+    recorder.play_requested.connect(lambda audio, rate: played.append(audio))
+    recorder.take_list.setCurrentRow(0)
+    recorder.play_selected()
+    assert recorder.message_label.text().startswith("Cannot play it:") and "broken.wav" in recorder.message_label.text()
+    assert not played
+
+
 @pytest.mark.parametrize("room", ["muted", "steady noise"])
 def test_a_take_without_a_word_is_not_saved_but_background_is(qtbot, panel, room):
     quiet = np.zeros(48_000, np.float32) if room == "muted" else \
