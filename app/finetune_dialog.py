@@ -30,7 +30,7 @@ from app.finetune_worker import FinetuneWorker
 from audio.config import FeatureConfig
 from audio.io import AudioFileError, read_audio
 from audio.takes import HELD_OUT_FRACTION, HELD_OUT_MIN_TAKES
-from model.adapt import AdaptRequest, more_takes_advice
+from model.adapt import AdaptRequest, more_takes_advice, unreadable_note
 from model.versions import VersionStore
 
 # Redrawing the two curves costs the GUI thread tens of times what the label and the bar cost, and
@@ -225,7 +225,7 @@ class FinetuneDialog(QDialog):
             item.setData(Qt.ItemDataRole.UserRole, error)
             item.setToolTip(error["path"])
             self.misheard.addItem(item)
-        self.advice.setText(more_takes_advice(after))
+        self.advice.setText(" ".join(filter(None, (unreadable_note(result["unreadable"]), more_takes_advice(after)))))
         self.use_button.setEnabled(True)
 
     def take_changed(self, old: str, new: str) -> None:

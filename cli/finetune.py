@@ -20,7 +20,15 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from audio import user_dirs
 from cli.common import add_device_option, run_command
-from model.adapt import AdaptRequest, MaterialConfig, adapt, more_takes_advice, train_summary, weak_labels
+from model.adapt import (
+    AdaptRequest,
+    MaterialConfig,
+    adapt,
+    more_takes_advice,
+    train_summary,
+    unreadable_note,
+    weak_labels,
+)
 from model.checkpoint import DEFAULT_MODEL_DIR
 from model.finetune import FinetuneConfig
 from model.versions import VersionStore, save_finetuned
@@ -123,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
                                     "after": stats["accuracy"], "confused_with": stats["confused_with"]}
                             for label, stats in outcome.after["per_label"].items()},
               "weak_labels": weak_labels(outcome.after), "misheard": outcome.after["misheard"],
-              "counts": outcome.counts,
+              "counts": outcome.counts, "unreadable": outcome.unreadable,
               "seconds": {k: round(v, 2) for k, v in outcome.seconds.items()}}
     if args.json:
         print(json.dumps(result))
@@ -138,8 +146,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"{len(misheard)} held-out takes misheard, the most confident first (--json lists them all):")
             for error in misheard[:MISHEARD_SHOWN]:
                 print(f"  {error['path']} taken for {error['taken_for']} ({error['confidence']:.0%})")
-        if advice := more_takes_advice(outcome.after):
-            print(advice)
+        for advice in (unreadable_note(outcome.unreadable), more_takes_advice(outcome.after)):
+            if advice:
+                print(advice)
     return 0
 
 

@@ -97,11 +97,13 @@ class AdaptOutcome:
     seconds: dict[str, float]
     history: list[dict]
     stopped: bool = False
+    unreadable: list[str] = field(default_factory=list)  # takes left out: files that could not be read
 
     def summary(self) -> dict:
         """Plain values for a checkpoint's training summary, JSON output and the app."""
         return {"base_labels": list(self.base_labels), "new_labels": list(self.new_labels), "counts": self.counts,
-                "before": self.before, "after": self.after, "seconds": self.seconds, "stopped": self.stopped}
+                "before": self.before, "after": self.after, "seconds": self.seconds, "stopped": self.stopped,
+                "unreadable": self.unreadable}
 
 
 Labelled = list[tuple[Path, str]]  # (file, label) pairs
@@ -186,6 +188,17 @@ def more_takes_advice(after: dict, threshold: float = WEAK_ACCURACY) -> str:
             "teaches the wrong thing.")
 
 
+def unreadable_note(unreadable: Sequence[str], shown: int = 5) -> str:
+    """A sentence naming the takes left out because they could not be read; "" when there are none."""
+    if not unreadable:
+        return ""
+    names = [f"{Path(path).parent.name}/{Path(path).name}" for path in unreadable]
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return (f"Left out {len(names)} take{'s' * (len(names) > 1)} that could not be read: "
+            f"{', '.join(names[:shown])}{more}. Record {'them' if len(names) > 1 else 'it'} again or delete "
+            f"{'them' if len(names) > 1 else 'it'}.")
+
+
 @torch.no_grad()
 def softened(model: KeywordClassifier, waveforms: np.ndarray, temperature: float) -> np.ndarray:
     """The model's probabilities at `temperature`: (clips, samples) -> (clips, classes)."""
@@ -240,6 +253,11 @@ def adapt(request: AdaptRequest, on_progress: Progress | None = None,
     user = load_clips([Clip(path, label, "train") for path, label in train + extra], labels, base.config.features)
     test = load_clips([Clip(path, label, "test") for path, label in held], labels, base.config.features)
     test_labels = [labels[t] for t in test.targets]
+    loaded = {*user.paths, *test.paths}
+    unreadable = [str(path) for path, _ in [*train, *extra, *held] if str(path) not in loaded]  # load_clips warned
+    train, extra, held = ([pair for pair in pairs if str(pair[0]) in loaded] for pairs in (train, extra, held))
+    if not train and not extra:
+        raise ValueError(f"nothing to fine-tune on. {unreadable_note(unreadable)}")
     before = accuracy(base, test.waveforms, test_labels)
     examples = {label: user.waveforms[user.targets == labels.index(label)] for label in new_labels}
     model = grow_labels(base, labels, examples)
@@ -271,12 +289,14 @@ def adapt(request: AdaptRequest, on_progress: Progress | None = None,
     history = [asdict(step) for step in result.steps]
     if result.stopped:
         timings["total"] = time.perf_counter() - started
-        return AdaptOutcome(None, base.labels, new_labels, counts, before, {}, timings, history, stopped=True)
+        return AdaptOutcome(None, base.labels, new_labels, counts, before, {}, timings, history, stopped=True,
+                            unreadable=unreadable)
     evaluated = time.perf_counter()
     after = accuracy(model, test.waveforms, test_labels, test.paths)
     timings["evaluation"] = time.perf_counter() - evaluated
     timings["total"] = time.perf_counter() - started
-    return AdaptOutcome(model, base.labels, new_labels, counts, before, after, timings, history)
+    return AdaptOutcome(model, base.labels, new_labels, counts, before, after, timings, history,
+                        unreadable=unreadable)
 
 
 def train_summary(request: AdaptRequest, outcome: AdaptOutcome) -> dict:

@@ -25,6 +25,7 @@ from model.adapt import (
     accuracy,
     adapt,
     more_takes_advice,
+    unreadable_note,
     weak_labels,
 )
 from model.checkpoint import load_checkpoint
@@ -92,6 +93,23 @@ def test_adapt_learns_a_new_word_and_reports_before_and_after(tiny_model, takes,
     assert outcome.after["accuracy"] >= 0.75
     assert "step" in steps and outcome.history[-1]["step"] == outcome.history[-1]["steps"]
     assert list((tmp_path / "cache").glob("base-material-*.npz"))  # reused by the next run
+
+
+def test_unreadable_takes_are_left_out_and_named(tiny_model, takes, tmp_path):
+    mixed = tmp_path / "takes"
+    shutil.copytree(takes, mixed)
+    (mixed / "dip" / "me_nohash_broken.wav").write_bytes(b"not audio")
+    (mixed / "rise" / "me_nohash_empty.wav").write_bytes(b"")
+    outcome = adapt(request_for(tiny_model, mixed))
+    assert sorted(Path(path).name for path in outcome.unreadable) == ["me_nohash_broken.wav", "me_nohash_empty.wav"]
+    counts = outcome.counts
+    assert sum(counts["train_takes"].values()) + sum(counts["held_out"].values()) == 24  # the readable ones
+    assert unreadable_note(outcome.unreadable).startswith("Left out 2 takes that could not be read: ")
+    assert unreadable_note([]) == ""
+    for path in mixed.rglob("*.wav"):
+        path.write_bytes(b"")
+    with pytest.raises(ValueError, match="nothing to fine-tune on. Left out 26 takes that could not be read"):
+        adapt(request_for(tiny_model, mixed))
 
 
 def test_more_takes_of_a_word_share_the_places_of_full_takes():
@@ -210,7 +228,7 @@ def test_cli_prints_before_and_after_as_json(tiny_model, takes, tmp_path, capsys
                           "--threads", "1"])
     assert code == 0 and [request.threads for request in requests] == [1]
     result = json.loads(capsys.readouterr().out)
-    assert result["new_labels"] == ["dip"] and result["held_out_clips"] == 4
+    assert result["new_labels"] == ["dip"] and result["held_out_clips"] == 4 and result["unreadable"] == []
     assert result["after"] >= result["before"] and result["per_label"]["dip"]["after"] == 1.0
     assert result["per_label"]["dip"]["confused_with"] == {}
     assert result["weak_labels"] == {label: stats["after"] for label, stats in result["per_label"].items()
@@ -306,9 +324,10 @@ def test_dialog_lists_the_misheard_takes_plays_shows_and_follows_them(qtbot, tmp
     scores = {"accuracy": 0.5, "n": 4, "per_label": {"fall": {"accuracy": 0.5, "n": 4,
                                                             "confused_with": {"rise": 1, "dip": 1}}}}
     dialog._finished({"version": "v0001", "path": "", "before": scores, "after": {**scores, "misheard": misheard},
-                      "seconds": {"training": 1.0}, "new_labels": []})
+                      "seconds": {"training": 1.0}, "new_labels": [], "unreadable": [str(take.with_name("bad.wav"))]})
     assert [dialog.misheard.item(row).text() for row in range(2)] == [f"fall → rise (91%)  {take.name}",
                                                                       "fall → dip (60%)  gone.wav"]
+    assert dialog.advice.text().startswith("Left out 1 take that could not be read: fall/bad.wav. Record it again")
     played = []
     window.play_requested.connect(lambda audio, rate: played.append((audio, rate)))
     dialog.misheard.setCurrentRow(0)
