@@ -16,6 +16,7 @@ from app.gate_stats import saturation_fractions, unit_orders
 from audio.clipping import is_clipped
 
 SILENT_DB = -100.0  # the level shown for digital silence
+HISTORY_SECONDS = 3.0  # waveform and MFCC the live view shows
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class FrameBuilder:
     """
 
     def __init__(self, labels: tuple[str, ...], sample_rate: int, hop_samples: int, frame_hop: int, n_mfcc: int,
-                 history_seconds: float = 3.0, points: int = 600) -> None:
+                 history_seconds: float = HISTORY_SECONDS, points: int = 600) -> None:
         self.labels = tuple(labels)
         self.sample_rate = sample_rate
         self.hop_samples = hop_samples

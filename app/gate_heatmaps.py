@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Signal
 
 from app.live_panel import MFCC_LEVELS
+from audio.config import FeatureConfig
 
 C_LIMIT = 3.0  # cell states of trained models mostly stay within ±3; beyond that the colour clips
 TITLES = {"i": "input gate i", "f": "forget gate f", "g": "cell candidate g", "o": "output gate o",
@@ -51,6 +52,10 @@ class GateHeatmaps(pg.GraphicsLayoutWidget):
             self.addItem(bar, row=row, col=1)
             self.plots[name], self.images[name] = plot, image
         self.ci.layout.setRowStretchFactor(0, 1)
+        features = FeatureConfig()  # before the first window: a default model's axes, until `set_units`
+        self.plots["mfcc"].setXRange(0, features.clip_samples / features.sample_rate, padding=0)
+        self.plots["mfcc"].setYRange(0, features.n_mfcc, padding=0)
+        self.set_units(1)
         self._arrays: dict[str, np.ndarray] = {}
         self._units = np.zeros(0, int)
         self._frame_seconds = 0.01
@@ -75,6 +80,11 @@ class GateHeatmaps(pg.GraphicsLayoutWidget):
                 self.images[name].setRect(QRectF(start, 0, width, array.shape[1]))
                 self.plots[name].setYRange(0, array.shape[1], padding=0)
             self.plots["mfcc"].setXRange(start, start + width, padding=0)
+
+    def set_units(self, units: int) -> None:
+        """Size the gate rows for a model of `units` hidden units, so they read right before its first window."""
+        for name in self.rows[1:]:
+            self.plots[name].setYRange(0, units, padding=0)
 
     def clear_window(self) -> None:
         self._arrays = {}

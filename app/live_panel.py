@@ -6,7 +6,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from app.frames import Frame
+from app.frames import HISTORY_SECONDS, Frame
+from audio.config import FeatureConfig
 
 MFCC_LEVELS = (-30.0, 30.0)  # c1.. of speech rarely leave this range; fixed so loudness changes show
 METER_FLOOR_DB = -60
@@ -33,9 +34,13 @@ class LivePanel(QWidget):
         self.mfcc_plot.setXLink(self.wave_plot)
         for plot in (self.wave_plot, self.mfcc_plot):
             plot.getAxis("left").setWidth(56)
+        # Before the first frame, the axes it will have (pyqtgraph's default, -0.5..0.5, reads "(x0.001)").
+        self.wave_plot.setXRange(-HISTORY_SECONDS, 0, padding=0)
+        self.mfcc_plot.setYRange(1, FeatureConfig().n_mfcc, padding=0)
         self.meter = QProgressBar()
         self.meter.setOrientation(Qt.Orientation.Vertical)
         self.meter.setRange(METER_FLOOR_DB, 0)
+        self.meter.setValue(METER_FLOOR_DB)  # its default, -1, would show a full meter before any sound
         self.meter.setTextVisible(False)
         self.meter.setFixedWidth(16)
         self.level_label = QLabel("– dB")

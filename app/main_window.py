@@ -151,6 +151,7 @@ class MainWindow(QMainWindow):
         self.controls.set_model(f"Model: {info['name']} — {info['cell'].upper()} {shape}, on {info['device']}",
                                 "Labels: " + ", ".join(info["labels"]))
         self.predictions.set_labels(tuple(info["labels"]), info["threshold"])
+        self.gate_panel.heatmaps.set_units(info["hidden"])
         self.model_info = info
         self.recorder.set_model_labels(tuple(info["labels"]))
         self.statusBar().showMessage(f"Model loaded from {info['path']}")

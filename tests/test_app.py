@@ -52,6 +52,12 @@ def test_window_shows_the_loaded_model(qtbot, tmp_path, open_window):
     assert "LSTM 2 × 8 bidirectional, on CPU" in window.model_label.text()
     assert window.labels_label.text() == "Labels: yes, no"
     assert window.predictions.plot.getAxis("left")._tickLevels[0] == [(1, "yes"), (0, "no")]
+    # before any sound: an empty meter and the axes the first window will have, not pyqtgraph's -0.5..0.5
+    assert window.live_panel.meter.value() == window.live_panel.meter.minimum()
+    assert window.live_panel.wave_plot.viewRange()[0] == [-3.0, 0.0]
+    heatmaps = window.gate_panel.heatmaps
+    assert heatmaps.plots["mfcc"].viewRange() == [[0.0, 1.0], [0.0, 40.0]]
+    assert all(heatmaps.plots[name].viewRange()[1] == [0.0, 8.0] for name in heatmaps.rows[1:])  # 8 units
 
 
 def test_bad_model_folder_is_reported_and_the_app_goes_on(qtbot, tmp_path, open_window):
