@@ -280,7 +280,11 @@ class FinetuneDialog(QDialog):
     def use_result(self) -> None:
         if self.result is None:
             return
-        VersionStore(self.versions_root).select(self.result["version"])
+        try:
+            VersionStore(self.versions_root).select(self.result["version"])
+        except (ValueError, OSError) as error:  # the versions index broken or gone since: say so, switch nothing
+            self.eta_label.setText(f"Could not switch to {self.result['version']}: {error}")
+            return
         self.model_chosen.emit(self.result["path"])
 
     def shutdown(self) -> None:

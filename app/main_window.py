@@ -217,9 +217,13 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.recorder)
         self.recorder.select_take(name)
 
-    def open_versions(self) -> VersionsDialog:
-        """Switch between model versions, or roll back to an older one."""
-        dialog = VersionsDialog(models_dir(self.data_dir), DEFAULT_MODEL_DIR, self)
+    def open_versions(self) -> VersionsDialog | None:
+        """Switch between model versions, or roll back to an older one; a broken versions index is reported."""
+        try:
+            dialog = VersionsDialog(models_dir(self.data_dir), DEFAULT_MODEL_DIR, self)
+        except (ValueError, OSError) as error:
+            self.show_error(f"Cannot list the model versions: {error}")
+            return None
         dialog.model_chosen.connect(self.open_model)
         dialog.show()
         self.versions_dialog = dialog

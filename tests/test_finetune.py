@@ -31,7 +31,7 @@ from model.adapt import (
 from model.checkpoint import load_checkpoint
 from model.finetune import FinetuneConfig, finetune, take_repeats
 from model.grow import grow_labels
-from model.versions import VersionStore
+from model.versions import INDEX_FILE, VersionStore
 from tests.conftest import TONE_WORDS, tone_clip, tone_word
 
 QUICK = FinetuneConfig(epochs=3, batch_size=16, learning_rate=1e-2, freeze_layers=0, user_repeats=2)
@@ -108,7 +108,7 @@ def test_unreadable_takes_are_left_out_and_named(tiny_model, takes, tmp_path):
     assert unreadable_note([]) == ""
     for path in mixed.rglob("*.wav"):
         path.write_bytes(b"")
-    with pytest.raises(ValueError, match="nothing to fine-tune on. Left out 26 takes that could not be read"):
+    with pytest.raises(ValueError, match=r"nothing to fine-tune on\. Left out 26 takes that could not be read"):
         adapt(request_for(tiny_model, mixed))
 
 
@@ -309,6 +309,14 @@ def test_dialog_fine_tunes_cancels_and_switches_versions(qtbot, tmp_path, open_w
     assert VersionStore(tmp_path / "data" / "models").current is None
     assert (tmp_path / "data" / "models" / "v0001").is_dir()
     assert isinstance(versions, VersionsDialog) and isinstance(dialog, FinetuneDialog)
+    versions.close()
+    (tmp_path / "data" / "models" / INDEX_FILE).write_text("{broken")  # the index damaged: said, nothing switched
+    assert window.open_versions() is None
+    assert "Cannot list the model versions" in window.statusBar().currentMessage()
+    assert "not valid JSON" in window.statusBar().currentMessage()
+    dialog.use_result()
+    assert dialog.eta_label.text().startswith("Could not switch to v0001: ")
+    assert "Model: default" in window.model_label.text()
 
 
 def test_dialog_lists_the_misheard_takes_plays_shows_and_follows_them(qtbot, tmp_path, open_window, tiny_model):
