@@ -76,6 +76,8 @@ class RecorderPanel(QWidget):
         self.synth_worker.error.connect(self.show_message)
         self.synth_thread.start()
         self.refresh()
+        if store.metadata_problem:
+            self.show_message(f"Your takes' details file was put aside: {store.metadata_problem}")
 
     def _build(self) -> None:
         self.label_box = QComboBox()

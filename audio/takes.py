@@ -55,8 +55,17 @@ class TakeStore:
         self.speaker = safe_name(speaker) or "me"
         self.config = config or FeatureConfig()
         self.removed_temp_files = remove_temp_files(self.root)
-        self._metadata = read_json(self.root / METADATA_FILE, {"takes": {}})
-        self._metadata.setdefault("takes", {})
+        self.metadata_problem = ""  # why takes.json was put aside, when it could not be read
+        try:
+            self._metadata = read_json(self.root / METADATA_FILE, {"takes": {}})
+            if not isinstance(self._metadata.setdefault("takes", {}), dict):
+                raise ValueError(f'{self.root / METADATA_FILE}: "takes" is not a JSON object')
+        except ValueError as error:  # the takes are the WAVs: a broken details file must not lock them away
+            kept = self.root / f"{METADATA_FILE}.unreadable-{datetime.now():%Y%m%d-%H%M%S}"
+            os.replace(self.root / METADATA_FILE, kept)
+            self.metadata_problem = (f"{error}. It is now {kept.name}, to restore if you can; the takes are all "
+                                     "there, without their speaker, time and device until then.")
+            self._metadata = {"takes": {}}
 
     def labels(self) -> list[str]:
         """Labels with a folder in the store, sorted."""

@@ -89,6 +89,14 @@ def test_a_bad_label_gets_a_message_not_a_file(qtbot, panel, tmp_path, label):
     assert not [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix == ".wav"]
 
 
+def test_a_broken_details_file_is_said_and_the_takes_are_listed(qtbot, panel, tmp_path):
+    TakeStore(tmp_path / "takes").save("left", tone_clip("rise", 3))
+    (tmp_path / "takes" / "takes.json").write_text("{not json")
+    recorder = panel(speech())
+    assert recorder.message_label.text().startswith("Your takes' details file was put aside: ")
+    assert "takes.json.unreadable-" in recorder.message_label.text() and recorder.take_list.count() == 1
+
+
 def test_not_listening_is_explained(qtbot, panel):
     recorder = panel(None)
     recorder.label_box.setEditText("left")

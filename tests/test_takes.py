@@ -61,6 +61,19 @@ def test_store_saves_relabels_deletes_and_keeps_metadata(tmp_path):
     assert [clip.label for clip in clips] == ["left"]
 
 
+@pytest.mark.parametrize("broken", ["{not json", '{"takes": []}'])
+def test_a_broken_details_file_is_put_aside_and_the_takes_stay(tmp_path, broken):
+    store = TakeStore(tmp_path / "takes")
+    take = store.save("left", cut_take(word_at(0.3, 1.5)), device="USB mic")
+    (tmp_path / "takes" / METADATA_FILE).write_text(broken)
+    reopened = TakeStore(tmp_path / "takes")
+    assert [t.name for t in reopened.takes()] == [take.name] and reopened.takes()[0].device == ""
+    [kept] = (tmp_path / "takes").glob(f"{METADATA_FILE}.unreadable-*")
+    assert kept.read_text() == broken and kept.name in reopened.metadata_problem  # nothing lost
+    assert reopened.save("right", np.zeros(16_000, np.float32), device="mic").device == "mic"  # the store goes on
+    assert TakeStore(tmp_path / "takes").metadata_problem == ""
+
+
 BAD_LABELS = ["", "   ", "../evil", "a/b", "a\\b", "..", ".hidden", "_background_noise_", "a\x01b"]
 
 
