@@ -52,7 +52,10 @@ def run_app(argv: list[str]) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     choice = SourceChoice(file=args.file, device=args.input, speed=args.speed,
                           loop=bool(args.file) and not args.no_loop and not math.isinf(args.speed))
-    window = MainWindow(args.model or current_model(args.data_dir), choice, device=args.device, data_dir=args.data_dir)
+    chosen, problem = current_model(args.data_dir)
+    window = MainWindow(args.model or chosen, choice, device=args.device, data_dir=args.data_dir)
+    if problem and not args.model:  # the Record & fine-tune tab, where versions are made and switched
+        window.recorder.show_message(f"Your model versions could not be read; the shipped model is in use: {problem}")
     window.show()
     quit_after = args.quit_after if args.quit_after is not None else (8.0 if args.screenshot else None)
     if quit_after is not None:
@@ -60,13 +63,13 @@ def run_app(argv: list[str]) -> int:
     return app.exec()
 
 
-def current_model(data_dir: str | None) -> str:
-    """The model version chosen in the app (Versions…), else the shipped model."""
+def current_model(data_dir: str | None) -> tuple[str, str]:
+    """(the model version chosen in the app (Versions…), else the shipped model; why not, or "")."""
     try:
-        return str(VersionStore(models_dir(data_dir)).current_path(DEFAULT_MODEL_DIR))
+        return str(VersionStore(models_dir(data_dir)).current_path(DEFAULT_MODEL_DIR)), ""
     except (ValueError, OSError) as error:
         logging.warning("model versions unreadable, using the shipped model: %s", error)
-        return str(DEFAULT_MODEL_DIR)
+        return str(DEFAULT_MODEL_DIR), str(error)
 
 
 def grab_with_dialogs(window: MainWindow) -> QPixmap:

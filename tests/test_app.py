@@ -13,11 +13,12 @@ from PySide6.QtCore import QPointF
 
 from app.engine import SourceChoice
 from app.live_panel import CLIPPING_TIP, LivePanel
-from app.main import run_app
+from app.main import current_model, run_app
 from audio.io import write_wav
-from model.checkpoint import load_checkpoint, save_checkpoint
+from model.checkpoint import DEFAULT_MODEL_DIR, load_checkpoint, save_checkpoint
 from model.classifier import KeywordClassifier
 from model.config import ModelConfig
+from model.versions import INDEX_FILE, VersionStore
 from tests.conftest import builder, clipped_sine, result, tone_clip
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,6 +148,15 @@ def test_gui_time_per_frame_update_fits_the_hop(qtbot, open_window, deep_model, 
     median = statistics.median(times)
     print(f"GUI time per frame update: median {median * 1e3:.1f} ms over {len(times)} updates")
     assert median < 0.05  # half the hop: the GUI thread stays free for input and painting
+
+
+def test_a_broken_versions_index_falls_back_to_the_shipped_model_and_says_why(tmp_path):
+    VersionStore(tmp_path / "models").add(KeywordClassifier(ModelConfig(labels=("yes", "no"), hidden_size=8)),
+                                          "shipped", {}, {}, {})
+    assert current_model(str(tmp_path))[0] == str(tmp_path / "models" / "v0001")
+    (tmp_path / "models" / INDEX_FILE).write_text("[]")
+    path, problem = current_model(str(tmp_path))
+    assert path == str(DEFAULT_MODEL_DIR) and "index.json: expected a JSON object" in problem
 
 
 def test_screenshot_option_renders_the_window_and_quits(tmp_path, tiny_model, demo_wav):
