@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -41,6 +43,8 @@ from model.device import resolve_device, torch_threads
 from model.evaluation import predict_probabilities
 from model.finetune import FinetuneConfig, finetune, take_repeats
 from model.grow import grow_labels
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[str, dict], None]  # (phase, values): "material" {done, total}, "step" StepReport fields
 
@@ -217,8 +221,11 @@ def cached_material(request: AdaptRequest, words: Sequence[str], unknown: bool, 
     key = hashlib.sha1(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
     path = Path(request.cache_dir) / f"base-material-{key}.npz" if request.cache_dir else None
     if path is not None and path.is_file():
-        with np.load(path) as cached:
-            return cached["clips"], [str(label) for label in cached["labels"]]
+        try:
+            with np.load(path) as cached:
+                return cached["clips"], [str(label) for label in cached["labels"]]
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:  # a cache must never block
+            log.warning("base material cache %s unreadable (%s); synthesizing it again", path, error)
     clips, labels = base_material(words, m.per_word, recipe["unknown"], recipe["silence"], exclude=exclude,
                                   seed=m.seed, noise_dirs=[Path(d) for d in m.noise_dirs], engines=m.engines,
                                   on_progress=lambda done, total: on_progress and on_progress(

@@ -92,7 +92,12 @@ def test_adapt_learns_a_new_word_and_reports_before_and_after(tiny_model, takes,
     assert outcome.after["per_label"]["dip"] == {"accuracy": 1.0, "n": 1, "confused_with": {}}
     assert outcome.after["accuracy"] >= 0.75
     assert "step" in steps and outcome.history[-1]["step"] == outcome.history[-1]["steps"]
-    assert list((tmp_path / "cache").glob("base-material-*.npz"))  # reused by the next run
+    [cache] = (tmp_path / "cache").glob("base-material-*.npz")  # reused by the next run
+    cache.write_bytes(cache.read_bytes()[:100])  # damaged (a full disk, a crash outside the app)
+    again = adapt(request_for(tiny_model, takes, cache_dir=tmp_path / "cache"))
+    assert again.counts["base_material"] == outcome.counts["base_material"]  # synthesized anew
+    with np.load(cache) as rewritten:
+        assert len(rewritten["labels"]) == sum(outcome.counts["base_material"].values())
 
 
 def test_unreadable_takes_are_left_out_and_named(tiny_model, takes, tmp_path):
