@@ -11,6 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout
 
+from model.checkpoint import CheckpointError, read_config
 from model.versions import VersionStore
 
 SHIPPED = "shipped"
@@ -19,6 +20,11 @@ SHIPPED = "shipped"
 def _percent(figures: dict) -> str:
     value = figures.get("accuracy") if figures else None
     return "—" if value is None else f"{value:.1%}"
+
+
+def _made(time: str) -> str:
+    """An index time (ISO 8601, seconds and zone) as the table shows it: date and minute."""
+    return time[:16].replace("T", " ")
 
 
 class VersionsDialog(QDialog):
@@ -47,20 +53,27 @@ class VersionsDialog(QDialog):
 
     def refresh(self) -> None:
         current = self.store.current
-        rows = [(SHIPPED, "", "", "", {}, {}, str(self.shipped))]
-        rows += [(v.id, v.time, v.parent, ", ".join(v.labels), v.before, v.after, str(v.path))
+        try:
+            shipped_labels = tuple(read_config(self.shipped)["model"].get("labels", ()))
+        except CheckpointError:  # loading it will say what is wrong; the table goes on without its labels
+            shipped_labels = ()
+        rows = [(SHIPPED, "", "", shipped_labels, (), {}, {})]
+        rows += [(v.id, v.time, v.parent, v.labels, tuple(v.summary.get("new_labels", ())), v.before, v.after)
                  for v in self.store.versions()]
         self.table.setRowCount(len(rows))
-        for index, (name, made, parent, labels, before, after, _path) in enumerate(rows):
+        for index, (name, made, parent, labels, new, before, after) in enumerate(rows):
             is_current = (current is None and name == SHIPPED) or (current is not None and current.id == name)
-            values = (name + ("  (in use)" if is_current else ""), made, Path(parent).name if parent else "",
-                      labels, _percent(before), _percent(after))
+            values = (name + ("  (in use)" if is_current else ""), _made(made), Path(parent).name if parent else "",
+                      f"{len(labels)}, new: {', '.join(new)}" if new else (str(len(labels)) if labels else ""),
+                      _percent(before), _percent(after))
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, name)
+                item.setToolTip({1: made, 3: ", ".join(labels)}.get(column, ""))
                 self.table.setItem(index, column, item)
             if is_current:
                 self.table.selectRow(index)
+        self.table.resizeColumnsToContents()
 
     def use_selected(self) -> None:
         row = self.table.currentRow()

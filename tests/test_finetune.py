@@ -308,6 +308,10 @@ def test_dialog_fine_tunes_cancels_and_switches_versions(qtbot, tmp_path, open_w
 
     versions = window.open_versions()
     assert versions.table.rowCount() == 2 and "(in use)" in versions.table.item(1, 0).text()
+    grown = len(load_checkpoint(tiny_model).model.labels) + 1
+    assert [versions.table.item(row, 3).text() for row in (0, 1)] == ["12", f"{grown}, new: dip"]  # 12: shipped
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", versions.table.item(1, 1).text())
+    assert versions.table.item(1, 3).toolTip().endswith(", dip")
     versions.table.selectRow(0)  # roll back to the shipped model
     versions.use_button.click()
     qtbot.waitUntil(lambda: "Model: default" in window.model_label.text(), timeout=20_000)
