@@ -66,6 +66,9 @@ class RecorderPanel(QWidget):
                                                                              background_seconds)
         self.model_labels: tuple[str, ...] = ()
         self.recording: str | None = None  # the label being recorded
+        # path -> ((mtime, size), thumbnail or None when unreadable): a refresh reads only new or changed takes,
+        # so saving one take does not re-read hundreds on the GUI thread
+        self._thumbnails: dict[Path, tuple[tuple[int, int], QIcon | None]] = {}
         self._build()
         self.synth_thread = QThread(self)
         self.synth_worker = SynthWorker()
@@ -259,12 +262,16 @@ class RecorderPanel(QWidget):
     def refresh(self, select: str | None = None) -> None:
         """Reload the takes, thumbnails and counts from the store."""
         self.take_list.clear()
-        for take in reversed(self.store.takes()):  # newest first within the list
+        takes = self.store.takes()
+        thumbnails = {take.path: self._thumbnail(take) for take in takes}
+        self._thumbnails = thumbnails  # takes gone since are forgotten
+        for take in reversed(takes):  # newest first within the list
             item = QListWidgetItem(f"{take.label}   {take.time or take.path.stem}")
             item.setData(Qt.ItemDataRole.UserRole, take)
-            try:
-                item.setIcon(QIcon(waveform_pixmap(self.store.read(take))))
-            except ValueError:
+            icon = thumbnails[take.path][1]
+            if icon is not None:
+                item.setIcon(icon)
+            else:
                 item.setText(item.text() + "   (unreadable)")
             self.take_list.addItem(item)
             if take.name == select:
@@ -274,6 +281,21 @@ class RecorderPanel(QWidget):
                  for label in sorted(set(counts) | set(starter))]
         self.counts_label.setText("Takes: " + (" · ".join(parts) if parts else "none yet"))
         self._fill_labels()
+
+    def _thumbnail(self, take: Take) -> tuple[tuple[int, int], QIcon | None]:
+        """The take's waveform thumbnail, read again only when its file changed."""
+        try:
+            status = take.path.stat()
+            stamp = (status.st_mtime_ns, status.st_size)
+        except OSError:
+            return (0, 0), None
+        cached = self._thumbnails.get(take.path)
+        if cached is not None and cached[0] == stamp:
+            return cached
+        try:
+            return stamp, QIcon(waveform_pixmap(self.store.read(take)))
+        except (ValueError, OSError):
+            return stamp, None
 
     def _fill_labels(self) -> None:
         current = self.current_label()

@@ -126,6 +126,26 @@ def test_an_input_that_stops_as_the_take_starts_saves_nothing_and_says_so(qtbot,
     assert recorder.store.counts() == {}  # the pre-roll alone is not a take of "left"
 
 
+def test_a_refresh_reads_only_new_or_changed_takes(qtbot, panel, tmp_path):
+    store = TakeStore(tmp_path / "takes")
+    first = [store.save("left", tone_clip("rise", speaker)) for speaker in range(3)]
+    recorder = panel(speech())
+    reads = []
+    real_read = recorder.store.read
+    recorder.store.read = lambda take: reads.append(take.name) or real_read(take)
+    saved = recorder.store.save("right", tone_clip("flat", 1))
+    recorder.refresh()
+    assert reads == [saved.name] and recorder.take_list.count() == 4  # not the three already shown
+    reads.clear()
+    recorder.take_list.setCurrentRow(recorder.take_list.count() - 1)  # the oldest take
+    recorder.relabel_selected("right")
+    assert reads == [f"right/{first[0].path.name}"]  # moved: a new file to the list
+    reads.clear()
+    write_wav(first[1].path, tone_clip("flat", 2))  # changed on disk
+    recorder.refresh()
+    assert reads == [first[1].name] and not recorder.take_list.item(0).icon().isNull()
+
+
 def test_an_unreadable_take_is_listed_and_playing_it_says_why(qtbot, panel, tmp_path):
     recorder = panel(speech())
     (tmp_path / "takes" / "left").mkdir(parents=True)
