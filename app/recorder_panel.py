@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -34,6 +35,7 @@ from audio.clipping import is_clipped
 from audio.dataset import label_folders
 from audio.labels import SILENCE, validate_label
 from audio.synthesis.starter import STARTER_CLIPS
+from audio.synthesis.voice import safe_name
 from audio.takes import Take, TakeStore
 from audio.trim import cut_take, speech_bounds
 
@@ -96,7 +98,13 @@ class RecorderPanel(QWidget):
         self.synth_button = QPushButton("Synthesize starting set")
         self.synth_button.setToolTip("have the speech engines say the word, so it can be learned before you record it")
         self.synth_button.clicked.connect(self.synthesize_current)
+        self.speaker_box = QLineEdit(self.store.speaker)
+        self.speaker_box.setToolTip("who is speaking: it names the takes' files and is kept with each take")
+        self.speaker_box.setMaximumWidth(140)
+        self.speaker_box.editingFinished.connect(self._speaker_changed)
         top = QHBoxLayout()
+        top.addWidget(QLabel("Speaker:"))
+        top.addWidget(self.speaker_box)
         top.addWidget(QLabel("Label:"))
         top.addWidget(self.label_box, 1)
         for button in (self.record_button, self.background_button, self.synth_button):
@@ -305,6 +313,19 @@ class RecorderPanel(QWidget):
         self.label_box.addItems(labels)
         self.label_box.setEditText(current)
         self.label_box.blockSignals(False)
+
+    def _speaker_changed(self) -> None:
+        if safe_name(self.speaker_box.text()) == self.store.speaker:
+            self.speaker_box.setText(self.store.speaker)
+            return
+        try:
+            speaker = self.store.set_speaker(self.speaker_box.text())
+        except OSError as error:
+            self.show_message(f"Speaker not changed: {error}")
+            self.speaker_box.setText(self.store.speaker)
+            return
+        self.speaker_box.setText(speaker)
+        self.show_message(f"Takes from now on are {speaker}'s")
 
     def _label_changed(self, text: str) -> None:
         known = text in self.model_labels or text in self.store.labels() or text in self.starter_counts()

@@ -2,7 +2,7 @@
 
     takes/left/me_nohash_20261121-142233-081234.wav   16 kHz mono 16-bit, exactly 1 s
     takes/_silence_/me_nohash_20261121-142301-000512.wav
-    takes/takes.json    {"takes": {"left/me_nohash_….wav": {"speaker", "time", "device"}}}
+    takes/takes.json    {"speaker": "me", "takes": {"left/me_nohash_….wav": {"speaker", "time", "device"}}}
 
 Every write is atomic (hidden temp file, fsync, rename), so a crash never leaves a half-written
 take where the loader reads; opening a store deletes the temp files a crash left. Labels are
@@ -49,10 +49,10 @@ class Take:
 class TakeStore:
     """Takes under `root` (created if missing). Not thread-safe: use it from one thread."""
 
-    def __init__(self, root: str | os.PathLike, speaker: str = "me", config: FeatureConfig | None = None) -> None:
+    def __init__(self, root: str | os.PathLike, speaker: str | None = None,
+                 config: FeatureConfig | None = None) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        self.speaker = safe_name(speaker) or "me"
         self.config = config or FeatureConfig()
         self.removed_temp_files = remove_temp_files(self.root)
         self.metadata_problem = ""  # why takes.json was put aside, when it could not be read
@@ -66,6 +66,17 @@ class TakeStore:
             self.metadata_problem = (f"{error}. It is now {kept.name}, to restore if you can; the takes are all "
                                      "there, without their speaker, time and device until then.")
             self._metadata = {"takes": {}}
+        # who is recording: given, else the last one set (`set_speaker`), else "me"
+        self.speaker = safe_name(speaker or str(self._metadata.get("speaker", ""))) or "me"
+
+    def set_speaker(self, name: str) -> str:
+        """Name the speaker of the takes recorded from now on (kept for the next session); returns the file-safe
+        form used in file names and the metadata, "me" for a name with no usable character."""
+        speaker = safe_name(name) or "me"
+        self._metadata["speaker"] = speaker
+        self._write_metadata()
+        self.speaker = speaker
+        return speaker
 
     def labels(self) -> list[str]:
         """Labels with a folder in the store, sorted."""

@@ -97,6 +97,23 @@ def test_a_broken_details_file_is_said_and_the_takes_are_listed(qtbot, panel, tm
     assert "takes.json.unreadable-" in recorder.message_label.text() and recorder.take_list.count() == 1
 
 
+def test_the_speaker_names_the_takes_and_is_kept_for_next_time(qtbot, panel, tmp_path):
+    recorder = panel(speech(), take_seconds=0.3)
+    assert recorder.speaker_box.text() == "me"
+    recorder.speaker_box.setText("Ada L")
+    recorder.speaker_box.editingFinished.emit()
+    assert recorder.speaker_box.text() == "ada-l" and recorder.message_label.text() == "Takes from now on are ada-l's"
+    recorder.label_box.setEditText("left")
+    recorder.record()
+    qtbot.waitUntil(lambda: recorder.store.counts() == {"left": 1}, timeout=5_000)
+    take = recorder.store.takes("left")[0]
+    assert take.path.name.startswith("ada-l_nohash_") and take.speaker == "ada-l"
+    assert TakeStore(tmp_path / "takes").speaker == "ada-l"  # the next session starts with it
+    recorder.speaker_box.setText("../")  # nothing usable in a file name: back to the default
+    recorder.speaker_box.editingFinished.emit()
+    assert recorder.speaker_box.text() == "me" and recorder.store.speaker == "me"
+
+
 def test_not_listening_is_explained(qtbot, panel):
     recorder = panel(None)
     recorder.label_box.setEditText("left")
