@@ -315,7 +315,7 @@ class RecorderPanel(QWidget):
         self.label_box.blockSignals(False)
 
     def _speaker_changed(self) -> None:
-        if safe_name(self.speaker_box.text()) == self.store.speaker:
+        if (safe_name(self.speaker_box.text()) or "me") == self.store.speaker:
             self.speaker_box.setText(self.store.speaker)
             return
         try:
@@ -325,7 +325,7 @@ class RecorderPanel(QWidget):
             self.speaker_box.setText(self.store.speaker)
             return
         self.speaker_box.setText(speaker)
-        self.show_message(f"Takes from now on are {speaker}'s")
+        self.show_message(f"Takes from now on are filed under speaker {speaker}")
 
     def _label_changed(self, text: str) -> None:
         known = text in self.model_labels or text in self.store.labels() or text in self.starter_counts()

@@ -102,7 +102,8 @@ def test_the_speaker_names_the_takes_and_is_kept_for_next_time(qtbot, panel, tmp
     assert recorder.speaker_box.text() == "me"
     recorder.speaker_box.setText("Ada L")
     recorder.speaker_box.editingFinished.emit()
-    assert recorder.speaker_box.text() == "ada-l" and recorder.message_label.text() == "Takes from now on are ada-l's"
+    assert recorder.speaker_box.text() == "ada-l"
+    assert recorder.message_label.text() == "Takes from now on are filed under speaker ada-l"
     recorder.label_box.setEditText("left")
     recorder.record()
     qtbot.waitUntil(lambda: recorder.store.counts() == {"left": 1}, timeout=5_000)
