@@ -229,21 +229,25 @@ class FinetuneDialog(QDialog):
         self.use_button.setEnabled(True)
 
     def take_changed(self, old: str, new: str) -> None:
-        """A take relabelled (`new` its name) or deleted (`new` "") in the recorder: its misheard entry says so
-        and follows it, so Play and Show still find a relabelled take, and a deleted one is greyed out."""
+        """A take relabelled (`new` its name), deleted (`new` "") or restored (`new` == `old`) in the recorder:
+        its misheard entry says so and follows it, so Play and Show still find a relabelled take, and a deleted
+        one is greyed out until it is restored."""
+        enabled = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
         for row in range(self.misheard.count()):
             item = self.misheard.item(row)
             error = item.data(Qt.ItemDataRole.UserRole)
             if error["take"] != old:
                 continue
-            if new:
-                path = Path(error["path"]).parents[1] / new
-                item.setData(Qt.ItemDataRole.UserRole, {**error, "take": new, "path": str(path)})
-                item.setToolTip(str(path))
-                item.setText(f"[now under {new.split('/')[0]}]  {misheard_text(error)}")  # first: the list is narrow
-            else:
+            if not new:
                 item.setText(f"[deleted]  {misheard_text(error)}")
-                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled & ~Qt.ItemFlag.ItemIsSelectable)
+                item.setFlags(item.flags() & ~enabled)
+                continue
+            error = {**error, "take": new, "path": str(Path(error["path"]).parents[1] / new)}
+            item.setData(Qt.ItemDataRole.UserRole, error)
+            item.setToolTip(error["path"])
+            folder = new.split("/")[0]  # the mark leads the entry: the list is narrow
+            item.setText((f"[now under {folder}]  " if folder != error["label"] else "") + misheard_text(error))
+            item.setFlags(item.flags() | enabled)
 
     def play_misheard(self) -> None:
         """Play the selected misheard take through the app's output; a take gone from disk is said so."""

@@ -55,7 +55,7 @@ class RecorderPanel(QWidget):
     finetune_clicked = Signal()
     versions_clicked = Signal()
     take_saved = Signal(str)  # the take's name, label/file.wav
-    take_changed = Signal(str, str)  # (old name, new name), the new name "" when the take was deleted
+    take_changed = Signal(str, str)  # (old name, new name): new "" when deleted, new == old when restored
     _synthesize = Signal(str, str, int)  # (starter root, word, count), to the synth worker's thread
 
     def __init__(self, store: TakeStore, source: RecordingSource, starter_root: str | Path, *,
@@ -68,6 +68,7 @@ class RecorderPanel(QWidget):
                                                                              background_seconds)
         self.model_labels: tuple[str, ...] = ()
         self.recording: str | None = None  # the label being recorded
+        self.deleted: list[str] = []  # this session's deleted takes, the latest last, for Undo delete
         # path -> ((mtime, size), thumbnail or None when unreadable): a refresh reads only new or changed takes,
         # so saving one take does not re-read hundreds on the GUI thread
         self._thumbnails: dict[Path, tuple[tuple[int, int], QIcon | None]] = {}
@@ -123,6 +124,11 @@ class RecorderPanel(QWidget):
             button = QPushButton(text)
             button.clicked.connect(lambda _checked=False, slot=slot: slot())
             buttons.addWidget(button)
+            if slot == self.delete_selected:
+                self.undo_button = QPushButton("Undo delete")
+                self.undo_button.setEnabled(False)
+                self.undo_button.clicked.connect(self.undo_delete)
+                buttons.addWidget(self.undo_button)
         column = QVBoxLayout(self)
         column.setContentsMargins(4, 4, 4, 4)
         column.addLayout(top)
@@ -240,11 +246,32 @@ class RecorderPanel(QWidget):
 
     def delete_selected(self) -> None:
         take = self.selected_take()
-        if take is not None:
-            self.store.delete(take)
-            self.refresh()
-            self.show_message(f"Deleted {take.name}")
-            self.take_changed.emit(take.name, "")
+        if take is None:
+            return
+        try:
+            self.deleted.append(self.store.delete(take))
+        except (ValueError, OSError) as error:
+            self.show_message(f"Not deleted: {error}")
+            return
+        self.refresh()
+        self.undo_button.setEnabled(True)
+        self.show_message(f"Deleted {take.name} (Undo delete brings it back)")
+        self.take_changed.emit(take.name, "")
+
+    def undo_delete(self) -> None:
+        """Bring back the most recently deleted take of this session."""
+        if not self.deleted:
+            return
+        name = self.deleted.pop()
+        self.undo_button.setEnabled(bool(self.deleted))
+        try:
+            take = self.store.restore(name)
+        except (ValueError, OSError) as error:
+            self.show_message(f"Not restored: {error}")
+            return
+        self.refresh(select=take.name)
+        self.show_message(f"Restored {take.name}")
+        self.take_changed.emit(take.name, take.name)
 
     def synthesize_current(self) -> None:
         try:

@@ -2,7 +2,9 @@
 
     takes/left/me_nohash_20261121-142233-081234.wav   16 kHz mono 16-bit, exactly 1 s
     takes/_silence_/me_nohash_20261121-142301-000512.wav
-    takes/takes.json    {"speaker": "me", "takes": {"left/me_nohash_….wav": {"speaker", "time", "device"}}}
+    takes/takes.json    {"speaker": "me", "takes": {"left/me_nohash_….wav": {"speaker", "time", "device"}},
+                         "deleted": {…}}
+    takes/.deleted/left/me_nohash_….wav   a deleted take, kept for Undo
 
 Every write is atomic (hidden temp file, fsync, rename), so a crash never leaves a half-written
 take where the loader reads; opening a store deletes the temp files a crash left. Labels are
@@ -27,6 +29,7 @@ from audio.labels import validate_label
 from audio.synthesis.voice import safe_name
 
 METADATA_FILE = "takes.json"
+DELETED_FOLDER = ".deleted"  # deleted takes, by label: hidden, so the loaders skip it; Undo brings one back
 HELD_OUT_FRACTION = 0.2  # of each label's takes, kept back for the before / after comparison
 HELD_OUT_MIN_TAKES = 5  # a label with fewer takes keeps them all for training
 
@@ -110,11 +113,31 @@ class TakeStore:
         """A take's audio (samples,) float32."""
         return read_audio(self._path(take), self.config.sample_rate)
 
-    def delete(self, take: Take | str) -> None:
+    def delete(self, take: Take | str) -> str:
+        """Move a take into DELETED_FOLDER, where no loader looks; returns its name for `restore`."""
         path = self._path(take)
-        path.unlink(missing_ok=True)
-        self._metadata["takes"].pop(f"{path.parent.name}/{path.name}", None)
+        name = f"{path.parent.name}/{path.name}"
+        kept = self.root / DELETED_FOLDER / name
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, kept)
+        self._metadata.setdefault("deleted", {})[name] = self._metadata["takes"].pop(name, {})
         self._write_metadata()
+        return name
+
+    def restore(self, name: str) -> Take:
+        """Bring a deleted take back under its label; raises FileNotFoundError when it is not among the deleted,
+        ValueError when a take of that name is there again."""
+        label, _, file_name = name.partition("/")
+        kept = self.root / DELETED_FOLDER / validate_label(label) / file_name
+        if not file_name or not kept.is_file():
+            raise FileNotFoundError(f"no deleted take {name!r} in {self.root / DELETED_FOLDER}")
+        target = self._folder(label) / file_name
+        if target.exists():
+            raise ValueError(f"{name} exists again; not restored")
+        os.replace(kept, target)
+        self._metadata["takes"][name] = self._metadata.get("deleted", {}).pop(name, {})
+        self._write_metadata()
+        return self._take(target)
 
     def relabel(self, take: Take | str, label: str) -> Take:
         """Move a take to `label` (an atomic rename); raises ValueError for a bad label."""

@@ -373,6 +373,9 @@ def test_dialog_lists_the_misheard_takes_plays_shows_and_follows_them(qtbot, tmp
     window.recorder.delete_selected()
     assert first.text() == f"[deleted]  fall → rise (91%)  {take.name}"
     assert not first.flags() & Qt.ItemFlag.ItemIsEnabled
+    window.recorder.undo_delete()  # back where it was deleted from, under "rise"
+    assert first.text() == f"[now under rise]  fall → rise (91%)  {take.name}"
+    assert first.flags() & Qt.ItemFlag.ItemIsEnabled
     assert dialog.misheard.item(1).text() == "fall → dip (60%)  gone.wav"  # other entries stay as they were
     dialog.close()
 

@@ -75,8 +75,15 @@ def test_record_cuts_the_word_and_shows_counts_and_thumbnails(qtbot, panel):
     assert recorder.store.counts() == {"left": 0, "right": 1}
     recorder.relabel_selected("../up")
     assert "Not relabelled" in recorder.message_label.text() and recorder.store.counts()["right"] == 1
+    assert not recorder.undo_button.isEnabled()
     recorder.delete_selected()
     assert recorder.store.counts()["right"] == 0 and recorder.take_list.count() == 0
+    assert recorder.message_label.text().endswith("(Undo delete brings it back)")
+    recorder.undo_button.click()  # a slip of the hand costs nothing
+    assert recorder.store.counts()["right"] == 1 and recorder.selected_take().device == "test input"
+    assert not recorder.undo_button.isEnabled() and recorder.message_label.text().startswith("Restored right/")
+    recorder.delete_selected()
+    assert recorder.store.counts()["right"] == 0
 
 
 @pytest.mark.parametrize("label", ["", "../../etc", "a/b", ".x"])

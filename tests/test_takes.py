@@ -54,11 +54,15 @@ def test_store_saves_relabels_deletes_and_keeps_metadata(tmp_path):
     reopened = TakeStore(tmp_path / "takes")
     assert [t.name for t in reopened.takes("right")] == [moved.name]
     assert reopened.takes("right")[0].device == "USB mic"
-    reopened.delete(moved)
+    assert reopened.delete(moved) == moved.name
     assert reopened.counts() == {"left": 1, "right": 0}
     assert moved.name not in json.loads((tmp_path / "takes" / METADATA_FILE).read_text())["takes"]
     clips = scan_folder(tmp_path / "takes", ["left", "right"])  # the project's loader reads the store
-    assert [clip.label for clip in clips] == ["left"]
+    assert [clip.label for clip in clips] == ["left"]  # not the deleted take, kept aside for Undo
+    restored = TakeStore(tmp_path / "takes").restore(moved.name)  # in a later session too
+    assert restored == moved and TakeStore(tmp_path / "takes").takes("right")[0].device == "USB mic"
+    with pytest.raises(FileNotFoundError):
+        reopened.restore(moved.name)  # restored already
 
 
 @pytest.mark.parametrize("broken", ["{not json", '{"takes": []}'])
