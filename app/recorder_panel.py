@@ -301,7 +301,7 @@ class RecorderPanel(QWidget):
         thumbnails = {take.path: self._thumbnail(take) for take in takes}
         self._thumbnails = thumbnails  # takes gone since are forgotten
         for take in reversed(takes):  # newest first within the list
-            item = QListWidgetItem(f"{take.label}   {take.time or take.path.stem}")
+            item = QListWidgetItem("   ".join(filter(None, (take.label, take.speaker, take.time or take.path.stem))))
             item.setData(Qt.ItemDataRole.UserRole, take)
             icon = thumbnails[take.path][1]
             if icon is not None:

@@ -116,6 +116,7 @@ def test_the_speaker_names_the_takes_and_is_kept_for_next_time(qtbot, panel, tmp
     qtbot.waitUntil(lambda: recorder.store.counts() == {"left": 1}, timeout=5_000)
     take = recorder.store.takes("left")[0]
     assert take.path.name.startswith("ada-l_nohash_") and take.speaker == "ada-l"
+    assert recorder.take_list.item(0).text() == f"left   ada-l   {take.time}"  # who said it, in the list
     assert TakeStore(tmp_path / "takes").speaker == "ada-l"  # the next session starts with it
     recorder.speaker_box.setText("../")  # nothing usable in a file name: back to the default
     recorder.speaker_box.editingFinished.emit()
