@@ -35,8 +35,7 @@ from audio.clipping import is_clipped
 from audio.dataset import label_folders
 from audio.labels import SILENCE, validate_label
 from audio.synthesis.starter import STARTER_CLIPS
-from audio.synthesis.voice import safe_name
-from audio.takes import Take, TakeStore
+from audio.takes import Take, TakeStore, speaker_name
 from audio.trim import cut_take, speech_bounds
 
 
@@ -342,7 +341,7 @@ class RecorderPanel(QWidget):
         self.label_box.blockSignals(False)
 
     def _speaker_changed(self) -> None:
-        if (safe_name(self.speaker_box.text()) or "me") == self.store.speaker:
+        if speaker_name(self.speaker_box.text()) == self.store.speaker:
             self.speaker_box.setText(self.store.speaker)
             return
         try:

@@ -30,8 +30,14 @@ from audio.synthesis.voice import safe_name
 
 METADATA_FILE = "takes.json"
 DELETED_FOLDER = ".deleted"  # deleted takes, by label: hidden, so the loaders skip it; Undo brings one back
+DEFAULT_SPEAKER = "me"  # until the user names who is recording
 HELD_OUT_FRACTION = 0.2  # of each label's takes, kept back for the before / after comparison
 HELD_OUT_MIN_TAKES = 5  # a label with fewer takes keeps them all for training
+
+
+def speaker_name(text: str) -> str:
+    """A speaker as takes are filed under: file-safe ("Ada L" -> "ada-l"), DEFAULT_SPEAKER when nothing is left."""
+    return safe_name(text) or DEFAULT_SPEAKER
 
 
 @dataclass(frozen=True)
@@ -69,13 +75,13 @@ class TakeStore:
             self.metadata_problem = (f"{error}. It is now {kept.name}, to restore if you can; the takes are all "
                                      "there, without their speaker, time and device until then.")
             self._metadata = {"takes": {}}
-        # who is recording: given, else the last one set (`set_speaker`), else "me"
-        self.speaker = safe_name(speaker or str(self._metadata.get("speaker", ""))) or "me"
+        # who is recording: given, else the last one set (`set_speaker`), else DEFAULT_SPEAKER
+        self.speaker = speaker_name(speaker or str(self._metadata.get("speaker", "")))
 
     def set_speaker(self, name: str) -> str:
-        """Name the speaker of the takes recorded from now on (kept for the next session); returns the file-safe
-        form used in file names and the metadata, "me" for a name with no usable character."""
-        speaker = safe_name(name) or "me"
+        """Name the speaker of the takes recorded from now on (kept for the next session); returns the form
+        used in file names and the metadata (`speaker_name`)."""
+        speaker = speaker_name(name)
         self._metadata["speaker"] = speaker
         self._write_metadata()
         self.speaker = speaker
