@@ -9,14 +9,16 @@ Typing a word the store and model do not know offers a synthesized starting set 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QInputDialog,
@@ -67,7 +69,7 @@ class RecorderPanel(QWidget):
                                                                              background_seconds)
         self.model_labels: tuple[str, ...] = ()
         self.recording: str | None = None  # the label being recorded
-        self.deleted: list[str] = []  # this session's deleted takes, the latest last, for Undo delete
+        self.deleted: list[list[str]] = []  # this session's deletions (each one press's takes), the latest last
         # path -> ((mtime, size), thumbnail or None when unreadable): a refresh reads only new or changed takes,
         # so saving one take does not re-read hundreds on the GUI thread
         self._thumbnails: dict[Path, tuple[tuple[int, int], QIcon | None]] = {}
@@ -111,10 +113,17 @@ class RecorderPanel(QWidget):
             top.addWidget(button)
         self.counts_label = QLabel()
         self.counts_label.setWordWrap(True)
+        self.only_label = QCheckBox("only this label")
+        self.only_label.setToolTip("list only the takes of the label picked above")
+        self.only_label.toggled.connect(lambda _on: self.refresh())
+        counts_row = QHBoxLayout()
+        counts_row.addWidget(self.counts_label, 1)
+        counts_row.addWidget(self.only_label)
         self.message_label = QLabel()
         self.message_label.setWordWrap(True)
         self.take_list = QListWidget()
         self.take_list.setIconSize(QSize(120, 36))
+        self.take_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)  # Shift / Ctrl-click
         self.take_list.itemDoubleClicked.connect(lambda _item: self.play_selected())
         buttons = QHBoxLayout()
         for text, slot in (("▶ Play", self.play_selected), ("Relabel…", self.relabel_selected),
@@ -123,20 +132,27 @@ class RecorderPanel(QWidget):
             button = QPushButton(text)
             button.clicked.connect(lambda _checked=False, slot=slot: slot())
             buttons.addWidget(button)
+            if slot in (self.relabel_selected, self.delete_selected):
+                button.setToolTip(f"{text.rstrip('.…')} the selected takes (Shift- or Ctrl-click selects several)"
+                                  + (", or press Delete" if slot == self.delete_selected else ""))
             if slot == self.delete_selected:
                 self.undo_button = QPushButton("Undo delete")
+                self.undo_button.setToolTip("bring back the takes deleted last (Ctrl+Z in the list)")
                 self.undo_button.setEnabled(False)
                 self.undo_button.clicked.connect(self.undo_delete)
                 buttons.addWidget(self.undo_button)
         column = QVBoxLayout(self)
         column.setContentsMargins(4, 4, 4, 4)
         column.addLayout(top)
-        column.addWidget(self.counts_label)
+        column.addLayout(counts_row)
         column.addWidget(self.take_list, 1)
         column.addLayout(buttons)
         column.addWidget(self.message_label)
         self.space = QShortcut(QKeySequence(Qt.Key.Key_Space), self, self.record)
         self.space.setContext(Qt.ShortcutContext.WindowShortcut)
+        for keys, slot in ((QKeySequence.StandardKey.Delete, self.delete_selected),
+                           (QKeySequence.StandardKey.Undo, self.undo_delete)):
+            QShortcut(keys, self.take_list, slot).setContext(Qt.ShortcutContext.WidgetShortcut)
 
     def set_model_labels(self, labels: tuple[str, ...]) -> None:
         self.model_labels = tuple(labels)
@@ -194,7 +210,7 @@ class RecorderPanel(QWidget):
             return
         for take in takes:
             self.take_saved.emit(take.name)
-        self.refresh(select=takes[-1].name)
+        self.refresh(select=[take.name for take in takes])
         saved = f"Saved {len(takes)} take{'s' * (len(takes) > 1)} of {label}"
         if is_clipped(audio):
             saved += " — it is clipped: turn the input gain down and record again"
@@ -211,8 +227,14 @@ class RecorderPanel(QWidget):
         self.show_message(f"No take {name} among your takes: deleted or relabelled since?")
 
     def selected_take(self) -> Take | None:
+        """The take under the cursor: the one Play plays."""
         item = self.take_list.currentItem()
-        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None and item.isSelected() else None
+
+    def selected_takes(self) -> list[Take]:
+        """Every selected take (Shift- and Ctrl-click pick several), in list order: what Relabel and Delete act on."""
+        rows = sorted(self.take_list.row(item) for item in self.take_list.selectedItems())
+        return [self.take_list.item(row).data(Qt.ItemDataRole.UserRole) for row in rows]
 
     def play_selected(self) -> None:
         take = self.selected_take()
@@ -226,51 +248,68 @@ class RecorderPanel(QWidget):
         self.play_requested.emit(audio, self.rate)
 
     def relabel_selected(self, label: str | None = None) -> None:
-        take = self.selected_take()
-        if take is None:
+        takes = self.selected_takes()
+        if not takes:
             return
         if label is None:
-            label, ok = QInputDialog.getText(self, "Relabel take", f"New label for {take.name}:", text=take.label)
+            what = takes[0].name if len(takes) == 1 else f"the {len(takes)} selected takes"
+            common = takes[0].label if len({take.label for take in takes}) == 1 else ""
+            label, ok = QInputDialog.getText(self, "Relabel", f"New label for {what}:", text=common)
             if not ok:
                 return
-        try:
-            moved = self.store.relabel(take, label)
-        except (ValueError, OSError) as error:
-            self.show_message(f"Not relabelled: {error}")
-            return
-        self.refresh(select=moved.name)
-        self.show_message(f"Moved to {moved.label}")
-        if moved.name != take.name:  # relabelled to the label it had: nothing moved
-            self.take_changed.emit(take.name, moved.name)
+        moved, problems = [], []
+        for take in takes:
+            try:
+                moved.append((take, self.store.relabel(take, label)))
+            except (ValueError, OSError) as error:  # the others are still moved; the message names this one
+                problems.append(f"Not relabelled {take.name}: {error}")
+        if moved:
+            self.refresh(select=[new.name for _, new in moved])
+        done = f"Moved {plural(len(moved), 'take')} to {moved[0][1].label}" if moved else ""
+        self.show_message("; ".join(filter(None, (done, *problems))))
+        for old, new in moved:
+            if new.name != old.name:  # relabelled to the label it had: nothing moved
+                self.take_changed.emit(old.name, new.name)
 
     def delete_selected(self) -> None:
-        take = self.selected_take()
-        if take is None:
+        takes = self.selected_takes()
+        if not takes:
             return
-        try:
-            self.deleted.append(self.store.delete(take))
-        except (ValueError, OSError) as error:
-            self.show_message(f"Not deleted: {error}")
-            return
-        self.refresh()
-        self.undo_button.setEnabled(True)
-        self.show_message(f"Deleted {take.name} (Undo delete brings it back)")
-        self.take_changed.emit(take.name, "")
+        deleted, problems = [], []
+        for take in takes:
+            try:
+                deleted.append(self.store.delete(take))
+            except (ValueError, OSError) as error:
+                problems.append(f"Not deleted {take.name}: {error}")
+        if deleted:
+            self.deleted.append(deleted)
+            self.undo_button.setEnabled(True)
+            self.refresh()
+        done = (f"Deleted {deleted[0] if len(deleted) == 1 else plural(len(deleted), 'take')} "
+                f"(Undo delete brings {'it' if len(deleted) == 1 else 'them'} back)") if deleted else ""
+        self.show_message("; ".join(filter(None, (done, *problems))))
+        for name in deleted:
+            self.take_changed.emit(name, "")
 
     def undo_delete(self) -> None:
-        """Bring back the most recently deleted take of this session."""
+        """Bring back this session's latest deletion: every take one Delete removed."""
         if not self.deleted:
             return
-        name = self.deleted.pop()
+        names = self.deleted.pop()
         self.undo_button.setEnabled(bool(self.deleted))
-        try:
-            take = self.store.restore(name)
-        except (ValueError, OSError) as error:
-            self.show_message(f"Not restored: {error}")
-            return
-        self.refresh(select=take.name)
-        self.show_message(f"Restored {take.name}")
-        self.take_changed.emit(take.name, take.name)
+        restored, problems = [], []
+        for name in names:
+            try:
+                restored.append(self.store.restore(name))
+            except (ValueError, OSError) as error:  # it stays in the deleted folder, where restore can reach it
+                problems.append(f"Not restored {name}: {error}")
+        if restored:
+            self.refresh(select=[take.name for take in restored])
+        done = f"Restored {restored[0].name if len(restored) == 1 else plural(len(restored), 'take')}" \
+            if restored else ""
+        self.show_message("; ".join(filter(None, (done, *problems))))
+        for take in restored:
+            self.take_changed.emit(take.name, take.name)
 
     def synthesize_current(self) -> None:
         try:
@@ -293,13 +332,16 @@ class RecorderPanel(QWidget):
         return {folder.name: sum(1 for p in folder.glob("*.wav") if not p.name.startswith("."))
                 for folder in label_folders(self.starter_root)}
 
-    def refresh(self, select: str | None = None) -> None:
-        """Reload the takes, thumbnails and counts from the store."""
+    def refresh(self, select: Collection[str] = ()) -> None:
+        """Reload the takes, thumbnails and counts from the store; then the takes named in `select` are selected."""
         self.take_list.clear()
         takes = self.store.takes()
         thumbnails = {take.path: self._thumbnail(take) for take in takes}
         self._thumbnails = thumbnails  # takes gone since are forgotten
+        shown = self.current_label() if self.only_label.isChecked() else None
         for take in reversed(takes):  # newest first within the list
+            if shown is not None and take.label != shown:
+                continue
             item = QListWidgetItem("   ".join(filter(None, (take.label, take.speaker, take.time or take.path.stem))))
             item.setData(Qt.ItemDataRole.UserRole, take)
             icon = thumbnails[take.path][1]
@@ -308,8 +350,8 @@ class RecorderPanel(QWidget):
             else:
                 item.setText(item.text() + "   (unreadable)")
             self.take_list.addItem(item)
-            if take.name == select:
-                self.take_list.setCurrentItem(item)
+            if take.name in select:
+                self.take_list.setCurrentItem(item, QItemSelectionModel.SelectionFlag.Select)
         counts, starter = self.store.counts(), self.starter_counts()
         parts = [f"<b>{label}</b> {counts.get(label, 0)}" + (f" (+{starter[label]} synth)" if label in starter else "")
                  for label in sorted(set(counts) | set(starter))]
@@ -356,9 +398,16 @@ class RecorderPanel(QWidget):
     def _label_changed(self, text: str) -> None:
         known = text in self.model_labels or text in self.store.labels() or text in self.starter_counts()
         self.synth_button.setEnabled(bool(text.strip()) and not known and text != SILENCE)
+        if self.only_label.isChecked():
+            self.refresh()
 
     def shutdown(self) -> None:
         """Stop the synthesis thread (the window calls this when it closes)."""
         self.synth_worker.stop()
         self.synth_thread.quit()
         self.synth_thread.wait()
+
+
+def plural(count: int, noun: str) -> str:
+    """ "1 take", "3 takes"."""
+    return f"{count} {noun}{'s' * (count != 1)}"

@@ -3,6 +3,7 @@ review (play, relabel, delete); and the type-a-word starting set."""
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from app.engine import SourceChoice
 from app.recorder_panel import RecorderPanel
@@ -170,6 +171,78 @@ def test_a_refresh_reads_only_new_or_changed_takes(qtbot, panel, tmp_path):
     write_wav(first[1].path, tone_clip("flat", 2))  # changed on disk
     recorder.refresh()
     assert reads == [first[1].name] and not recorder.take_list.item(0).icon().isNull()
+
+
+def listed(recorder) -> list[str]:
+    items = (recorder.take_list.item(row) for row in range(recorder.take_list.count()))
+    return [item.data(Qt.ItemDataRole.UserRole).name for item in items]
+
+
+def selected(recorder) -> list[str]:
+    return [take.name for take in recorder.selected_takes()]
+
+
+def test_several_takes_are_deleted_with_the_delete_key_and_come_back_with_one_undo(qtbot, panel, tmp_path):
+    store = TakeStore(tmp_path / "takes")
+    saved = [store.save(label, tone_clip("rise", n)) for n, label in enumerate(["left", "left", "right"])]
+    recorder = panel(speech())
+    changes = []
+    recorder.take_changed.connect(lambda old, new: changes.append((old, new)))
+    recorder.show()
+    qtbot.waitExposed(recorder)
+    recorder.activateWindow()
+    recorder.take_list.setFocus()
+    qtbot.waitUntil(recorder.take_list.hasFocus)  # shortcuts reach the focused widget of the active window
+    for take in saved[:2]:
+        recorder.select_take(take.name)
+    recorder.take_list.item(listed(recorder).index(saved[0].name)).setSelected(True)  # Ctrl-click adds the first
+    assert sorted(selected(recorder)) == sorted(take.name for take in saved[:2])
+    qtbot.keyClick(recorder.take_list, Qt.Key.Key_Delete)
+    assert recorder.store.counts() == {"left": 0, "right": 1} and listed(recorder) == [saved[2].name]
+    assert recorder.message_label.text() == "Deleted 2 takes (Undo delete brings them back)"
+    assert sorted(changes) == sorted((take.name, "") for take in saved[:2])
+    qtbot.keyClick(recorder.take_list, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert recorder.store.counts() == {"left": 2, "right": 1} and recorder.message_label.text() == "Restored 2 takes"
+    assert sorted(selected(recorder)) == sorted(take.name for take in saved[:2])  # back, and selected
+    assert not recorder.undo_button.isEnabled()
+
+
+def test_several_takes_are_relabelled_at_once_and_a_clash_is_named(qtbot, panel, tmp_path):
+    store = TakeStore(tmp_path / "takes")
+    left, right = store.save("left", tone_clip("rise", 0)), store.save("right", tone_clip("rise", 1))
+    recorder = panel(speech())
+    changes = []
+    recorder.take_changed.connect(lambda old, new: changes.append((old, new)))
+    recorder.take_list.selectAll()
+    recorder.relabel_selected("go")
+    assert recorder.store.counts() == {"go": 2, "left": 0, "right": 0}
+    assert recorder.message_label.text() == "Moved 2 takes to go"
+    assert sorted(changes) == sorted([(left.name, f"go/{left.path.name}"), (right.name, f"go/{right.path.name}")])
+    assert sorted(selected(recorder)) == sorted(["go/" + left.path.name, "go/" + right.path.name])
+    clash = store.save("up", tone_clip("flat", 2))
+    (tmp_path / "takes" / "up" / right.path.name).write_bytes(clash.path.read_bytes())  # up/ has that name already
+    recorder.refresh()
+    recorder.take_list.clearSelection()
+    for row, name in enumerate(listed(recorder)):
+        recorder.take_list.item(row).setSelected(name.startswith("go/"))
+    recorder.relabel_selected("up")
+    message = recorder.message_label.text()
+    assert message.startswith(f"Moved 1 take to up; Not relabelled go/{right.path.name}: ") and "exists" in message
+    assert recorder.store.counts()["go"] == 1  # the take that clashed stays where it was; the other one moved
+
+
+def test_only_this_label_lists_the_picked_labels_takes(qtbot, panel, tmp_path):
+    store = TakeStore(tmp_path / "takes")
+    left, right = store.save("left", tone_clip("rise", 0)), store.save("right", tone_clip("rise", 1))
+    recorder = panel(speech())
+    recorder.label_box.setEditText("left")
+    assert len(listed(recorder)) == 2
+    recorder.only_label.setChecked(True)
+    assert listed(recorder) == [left.name]
+    recorder.label_box.setEditText("right")
+    assert listed(recorder) == [right.name]
+    recorder.only_label.setChecked(False)
+    assert sorted(listed(recorder)) == sorted([left.name, right.name])
 
 
 def test_an_unreadable_take_is_listed_and_playing_it_says_why(qtbot, panel, tmp_path):
