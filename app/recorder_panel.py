@@ -218,6 +218,9 @@ class RecorderPanel(QWidget):
 
     def select_take(self, name: str) -> None:
         """Select and scroll to the take `name` (label/file.wav); a take gone since is said so."""
+        label = name.partition("/")[0]
+        if self.only_label.isChecked() and label != self.current_label():
+            self.label_box.setEditText(label)  # list that label's takes, this one among them
         for row in range(self.take_list.count()):
             item = self.take_list.item(row)
             if item.data(Qt.ItemDataRole.UserRole).name == name:

@@ -241,6 +241,8 @@ def test_only_this_label_lists_the_picked_labels_takes(qtbot, panel, tmp_path):
     assert listed(recorder) == [left.name]
     recorder.label_box.setEditText("right")
     assert listed(recorder) == [right.name]
+    recorder.select_take(left.name)  # the fine-tune dialog's "Show in your takes" finds a take of another label
+    assert listed(recorder) == [left.name] and selected(recorder) == [left.name]
     recorder.only_label.setChecked(False)
     assert sorted(listed(recorder)) == sorted([left.name, right.name])
 
