@@ -3,7 +3,8 @@
 A take is read from the live engine's ring (the one the recogniser reads): Record (or Space)
 marks the ring position, waits `take_seconds`, reads from `pre_roll_seconds` before the mark,
 and cuts the 1 s around the speech. Background records `background_seconds` of `_silence_`
-material in 1 s pieces. Takes go to a `TakeStore`; a bad label gets a message, never a file.
+material in 1 s pieces. Import files adds sound files as takes, cut the same way. Takes go to a
+`TakeStore`; a bad label gets a message, never a file.
 Typing a word the store and model do not know offers a synthesized starting set for it.
 """
 
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -31,14 +33,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.import_worker import ImportWorker
 from app.synth_worker import SynthWorker
 from app.waveform_icon import waveform_pixmap
 from audio.clipping import is_clipped
-from audio.dataset import label_folders
+from audio.dataset import AUDIO_SUFFIXES, label_folders
 from audio.labels import SILENCE, validate_label
 from audio.synthesis.starter import STARTER_CLIPS
 from audio.takes import Take, TakeStore, speaker_name
-from audio.trim import cut_take, speech_bounds
+from audio.trim import takes_of
 
 
 class RecordingSource(Protocol):
@@ -58,6 +61,7 @@ class RecorderPanel(QWidget):
     take_saved = Signal(str)  # the take's name, label/file.wav
     take_changed = Signal(str, str)  # (old name, new name): new "" when deleted, new == old when restored
     _synthesize = Signal(str, str, int)  # (starter root, word, count), to the synth worker's thread
+    _import = Signal(str, list)  # (label, file paths), to the import worker's thread
 
     def __init__(self, store: TakeStore, source: RecordingSource, starter_root: str | Path, *,
                  take_seconds: float = 1.5, pre_roll_seconds: float = 0.3, background_seconds: float = 3.0,
@@ -82,6 +86,13 @@ class RecorderPanel(QWidget):
         self.synth_worker.finished.connect(self._synthesized)
         self.synth_worker.error.connect(self.show_message)
         self.synth_thread.start()
+        self.import_thread = QThread(self)
+        self.import_worker = ImportWorker(store.config)
+        self.import_worker.moveToThread(self.import_thread)
+        self._import.connect(self.import_worker.cut)
+        self.import_worker.progress.connect(lambda done, total: self.show_message(f"Importing: {done}/{total} files"))
+        self.import_worker.finished.connect(self._imported)
+        self.import_thread.start()
         self.refresh()
         if store.metadata_problem:
             self.show_message(f"Your takes' details file was put aside: {store.metadata_problem}")
@@ -97,6 +108,10 @@ class RecorderPanel(QWidget):
         self.background_button = QPushButton("Background")
         self.background_button.setToolTip(f"record {SILENCE} material: the room with nobody speaking")
         self.background_button.clicked.connect(self.record_background)
+        self.import_button = QPushButton("Import files…")
+        self.import_button.setToolTip("add sound files (WAV, FLAC, OGG; any sample rate, mono or stereo) as takes of "
+                                      "the label picked, each cut to the 1 s around its word")
+        self.import_button.clicked.connect(lambda: self.import_files())
         self.synth_button = QPushButton("Synthesize starting set")
         self.synth_button.setToolTip("have the speech engines say the word, so it can be learned before you record it")
         self.synth_button.clicked.connect(self.synthesize_current)
@@ -109,7 +124,7 @@ class RecorderPanel(QWidget):
         top.addWidget(self.speaker_box)
         top.addWidget(QLabel("Label:"))
         top.addWidget(self.label_box, 1)
-        for button in (self.record_button, self.background_button, self.synth_button):
+        for button in (self.record_button, self.background_button, self.import_button, self.synth_button):
             top.addWidget(button)
         self.counts_label = QLabel()
         self.counts_label.setWordWrap(True)
@@ -198,13 +213,8 @@ class RecorderPanel(QWidget):
             if len(audio) < max(self.rate // 4, (stop - start) // 2):  # else the pre-roll alone would be a take
                 raise ValueError(f"the input delivered {len(audio) / self.rate:.1f} s of the "
                                  f"{(stop - start) / self.rate:.1f} s asked for; is it still running?")
-            # A muted input's zeros or a room without a word, saved under the word, would teach it silence.
-            if label != SILENCE and speech_bounds(audio, self.store.config) is None:
-                raise ValueError("no word heard — nothing in the take stands out from the room's level. "
-                                 "Is the microphone muted, or too far away?")
-            clips = [audio[i : i + self.rate] for i in range(0, len(audio) - self.rate + 1, self.rate)] \
-                if label == SILENCE else [cut_take(audio, self.store.config)]
-            takes = [self.store.save(label, clip, device=self.source.input_title) for clip in clips]
+            takes = [self.store.save(label, clip, device=self.source.input_title)
+                     for clip in takes_of(label, audio, self.store.config)]
         except (ValueError, OSError) as error:
             self.show_message(f"Not recorded: {error}")
             return
@@ -215,6 +225,42 @@ class RecorderPanel(QWidget):
         if is_clipped(audio):
             saved += " — it is clipped: turn the input gain down and record again"
         self.show_message(saved)
+
+    def import_files(self, paths: list[str] | None = None) -> None:
+        """Add sound files as takes of the label picked (asks for them without `paths`); read off the GUI thread."""
+        try:
+            label = validate_label(self.current_label())
+        except ValueError as error:
+            self.show_message(f"Not imported: {error}")
+            return
+        if paths is None:
+            patterns = " ".join(f"*{suffix}" for suffix in AUDIO_SUFFIXES)
+            paths, _ = QFileDialog.getOpenFileNames(self, f"Import takes of {label}", "",
+                                                    f"Sound files ({patterns});;All files (*)")
+        if not paths:
+            return
+        self.import_button.setEnabled(False)
+        self.show_message(f"Importing {plural(len(paths), 'file')} as {label}…")
+        self._import.emit(label, list(paths))
+
+    def _imported(self, label: str, found: list, problems: list) -> None:
+        """Save what the import worker cut (here: the store is used from this thread only) and say what was left out."""
+        self.import_button.setEnabled(True)
+        saved = []
+        for name, clips in found:
+            try:
+                saved += [self.store.save(label, clip, device=f"imported from {name}") for clip in clips]
+            except (ValueError, OSError) as error:
+                problems.append(f"{name}: {error}")
+        for take in saved:
+            self.take_saved.emit(take.name)
+        self.refresh(select=[take.name for take in saved])
+        message = f"Imported {plural(len(saved), 'take')} of {label}"
+        if problems:
+            shown = 3
+            more = f"; and {len(problems) - shown} more" if len(problems) > shown else ""
+            message += f"; left out {plural(len(problems), 'file')}: " + "; ".join(problems[:shown]) + more
+        self.show_message(message)
 
     def select_take(self, name: str) -> None:
         """Select and scroll to the take `name` (label/file.wav); a take gone since is said so."""
@@ -405,10 +451,12 @@ class RecorderPanel(QWidget):
             self.refresh()
 
     def shutdown(self) -> None:
-        """Stop the synthesis thread (the window calls this when it closes)."""
+        """Stop the worker threads (the window calls this when it closes)."""
         self.synth_worker.stop()
         self.synth_thread.quit()
         self.synth_thread.wait()
+        self.import_thread.quit()
+        self.import_thread.wait()
 
 
 def plural(count: int, noun: str) -> str:

@@ -11,6 +11,7 @@ import numpy as np
 
 from audio.config import FeatureConfig
 from audio.io import fit_length
+from audio.labels import SILENCE
 
 BELOW_PEAK_DB = 35.0  # frames this far below the loudest frame are not speech
 ABOVE_FLOOR_DB = 8.0  # ...nor frames this close to the noise floor
@@ -68,3 +69,26 @@ def cut_take(audio: np.ndarray, config: FeatureConfig | None = None) -> np.ndarr
     lo, hi = max(begin, 0), min(begin + samples, len(audio))
     clip[lo - begin : hi - begin] = audio[lo:hi]
     return clip
+
+
+def takes_of(label: str, audio: np.ndarray, config: FeatureConfig | None = None) -> list[np.ndarray]:
+    """What a recording (samples,) of `label` keeps as takes, each (clip_samples,): the clip around its word,
+    or for SILENCE (background material) every whole clip-long piece.
+
+    Raises ValueError for a word's recording without a word (a muted input's zeros, a room with
+    nobody speaking): saved under the word, it would teach the word silence; and for background
+    shorter than a clip.
+    """
+    config = config or FeatureConfig()
+    audio = np.asarray(audio, dtype=np.float32).reshape(-1)
+    samples = config.clip_samples
+    if label == SILENCE:
+        pieces = [audio[start : start + samples] for start in range(0, len(audio) - samples + 1, samples)]
+        if not pieces:
+            raise ValueError(f"{len(audio) / config.sample_rate:.2f} s of background is shorter than a "
+                             f"{config.clip_seconds:g} s take")
+        return pieces
+    if speech_bounds(audio, config) is None:
+        raise ValueError("no word heard — nothing in the take stands out from the room's level. "
+                         "Is the microphone muted, or too far away?")
+    return [cut_take(audio, config)]

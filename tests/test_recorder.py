@@ -1,8 +1,10 @@
 """The recorder panel: takes from the live ring, cut around the word; bad labels; background;
 review (play, relabel, delete); and the type-a-word starting set."""
 
+import librosa
 import numpy as np
 import pytest
+import soundfile as sf
 from PySide6.QtCore import Qt
 
 from app.engine import SourceChoice
@@ -245,6 +247,38 @@ def test_only_this_label_lists_the_picked_labels_takes(qtbot, panel, tmp_path):
     assert listed(recorder) == [left.name] and selected(recorder) == [left.name]
     recorder.only_label.setChecked(False)
     assert sorted(listed(recorder)) == sorted([left.name, right.name])
+
+
+def test_imported_files_become_takes_and_unusable_ones_are_named(qtbot, panel, tmp_path):
+    rng = np.random.default_rng(1)
+    word = np.concatenate([rng.normal(0, 0.002, 16_000), tone_clip("rise", 0), rng.normal(0, 0.002, 8_000)])
+    stereo_44k = np.stack([word, word], axis=1)  # (samples, channels) at 16 kHz, resampled below
+    files = tmp_path / "phone"
+    files.mkdir()
+    sf.write(files / "good.wav", librosa.resample(stereo_44k.T, orig_sr=16_000, target_sr=44_100).T, 44_100)
+    (files / "corrupt.wav").write_bytes(b"not audio")
+    sf.write(files / "empty.wav", np.zeros((0, 1), np.float32), 16_000)
+    sf.write(files / "silent.wav", np.zeros(16_000, np.float32), 16_000)
+    recorder = panel(speech())
+    recorder.label_box.setEditText("a/b")
+    recorder.import_files([str(files / "good.wav")])
+    assert recorder.message_label.text().startswith("Not imported: ") and recorder.store.counts() == {}
+    recorder.label_box.setEditText("left")
+    recorder.import_files([str(files / name) for name in ("good.wav", "corrupt.wav", "empty.wav", "silent.wav")])
+    qtbot.waitUntil(lambda: recorder.message_label.text().startswith("Imported"), timeout=10_000)
+    message = recorder.message_label.text()
+    assert message.startswith("Imported 1 take of left; left out 3 files: corrupt.wav: not a readable audio file")
+    assert "empty.wav: the file holds no samples" in message and "silent.wav: no word heard" in message
+    [take] = recorder.store.takes("left")
+    audio = recorder.store.read(take)
+    start, end = speech_bounds(audio)
+    assert audio.shape == (16_000,) and abs((start + end) / 2 - 8_000) < 1_000  # resampled, mono, word centred
+    assert take.device == "imported from good.wav" and selected(recorder) == [take.name]
+    assert recorder.import_button.isEnabled()
+    sf.write(files / "room.wav", rng.normal(0, 0.01, 40_000).astype(np.float32), 16_000)
+    recorder.label_box.setEditText(SILENCE)
+    recorder.import_files([str(files / "room.wav")])  # background: every whole second
+    qtbot.waitUntil(lambda: recorder.store.counts().get(SILENCE) == 2, timeout=10_000)
 
 
 def test_an_unreadable_take_is_listed_and_playing_it_says_why(qtbot, panel, tmp_path):

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from audio.dataset import scan_folder
+from audio.labels import SILENCE
 from audio.takes import METADATA_FILE, TakeStore, held_out
-from audio.trim import cut_take, speech_bounds
+from audio.trim import cut_take, speech_bounds, takes_of
 from tests.conftest import tone_word
 
 
@@ -37,6 +38,18 @@ def test_cut_take_of_background_keeps_one_second():
     noise = np.random.default_rng(1).normal(0, 0.01, 40_000).astype(np.float32)
     assert speech_bounds(noise) is None
     assert cut_take(noise).shape == (16_000,)
+
+
+def test_takes_of_a_recording_are_its_word_or_whole_seconds_of_background():
+    [clip] = takes_of("left", word_at(0.7, 2.5))
+    assert clip.shape == (16_000,) and speech_bounds(clip) is not None
+    noise = np.random.default_rng(1).normal(0, 0.01, 40_000).astype(np.float32)
+    with pytest.raises(ValueError, match="no word heard"):
+        takes_of("left", noise)  # under a word it would teach the word silence
+    pieces = takes_of(SILENCE, noise)
+    assert len(pieces) == 2 and np.array_equal(pieces[1], noise[16_000:32_000])
+    with pytest.raises(ValueError, match="shorter than a 1 s take"):
+        takes_of(SILENCE, noise[:8_000])
 
 
 def test_store_saves_relabels_deletes_and_keeps_metadata(tmp_path):
