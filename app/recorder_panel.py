@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 from PySide6.QtCore import QItemSelectionModel, QSize, Qt, QThread, QTimer, Signal
-from PySide6.QtGui import QIcon, QKeySequence, QShortcut
+from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -35,7 +35,8 @@ from PySide6.QtWidgets import (
 
 from app.import_worker import ImportWorker
 from app.synth_worker import SynthWorker
-from app.waveform_icon import waveform_pixmap
+from app.thumbnail_worker import ThumbnailWorker
+from app.waveform_icon import blank_image
 from audio.clipping import is_clipped
 from audio.dataset import AUDIO_SUFFIXES, label_folders
 from audio.labels import SILENCE, validate_label
@@ -62,6 +63,7 @@ class RecorderPanel(QWidget):
     take_changed = Signal(str, str)  # (old name, new name): new "" when deleted, new == old when restored
     _synthesize = Signal(str, str, int)  # (starter root, word, count), to the synth worker's thread
     _import = Signal(str, list)  # (label, file paths), to the import worker's thread
+    _draw = Signal(list)  # [(path, stamp), ...], to the thumbnail worker's thread
 
     def __init__(self, store: TakeStore, source: RecordingSource, starter_root: str | Path, *,
                  take_seconds: float = 1.5, pre_roll_seconds: float = 0.3, background_seconds: float = 3.0,
@@ -74,9 +76,11 @@ class RecorderPanel(QWidget):
         self.model_labels: tuple[str, ...] = ()
         self.recording: str | None = None  # the label being recorded
         self.deleted: list[list[str]] = []  # this session's deletions (each one press's takes), the latest last
-        # path -> ((mtime, size), thumbnail or None when unreadable): a refresh reads only new or changed takes,
-        # so saving one take does not re-read hundreds on the GUI thread
+        # path -> ((mtime, size), thumbnail or None when unreadable): only new or changed takes are drawn again
         self._thumbnails: dict[Path, tuple[tuple[int, int], QIcon | None]] = {}
+        self._drawing: dict[Path, tuple[int, int]] = {}  # asked of the thumbnail worker, not back yet
+        self._items: dict[Path, tuple[tuple[int, int], QListWidgetItem]] = {}  # the list's rows, for thumbnails
+        self.placeholder_icon = QIcon(QPixmap.fromImage(blank_image()))  # rows keep their height while drawn
         self._build()
         self.synth_thread = QThread(self)
         self.synth_worker = SynthWorker()
@@ -93,6 +97,12 @@ class RecorderPanel(QWidget):
         self.import_worker.progress.connect(lambda done, total: self.show_message(f"Importing: {done}/{total} files"))
         self.import_worker.finished.connect(self._imported)
         self.import_thread.start()
+        self.thumbnail_thread = QThread(self)
+        self.thumbnail_worker = ThumbnailWorker()
+        self.thumbnail_worker.moveToThread(self.thumbnail_thread)
+        self._draw.connect(self.thumbnail_worker.draw)
+        self.thumbnail_worker.drawn.connect(self._drawn)
+        self.thumbnail_thread.start()
         self.refresh()
         if store.metadata_problem:
             self.show_message(f"Your takes' details file was put aside: {store.metadata_problem}")
@@ -384,21 +394,28 @@ class RecorderPanel(QWidget):
     def refresh(self, select: Collection[str] = ()) -> None:
         """Reload the takes, thumbnails and counts from the store; then the takes named in `select` are selected."""
         self.take_list.clear()
+        self._items = {}
         takes = self.store.takes()
-        thumbnails = {take.path: self._thumbnail(take) for take in takes}
-        self._thumbnails = thumbnails  # takes gone since are forgotten
+        stamps = {take.path: file_stamp(take.path) for take in takes}
+        self._thumbnails = {path: kept for path, kept in self._thumbnails.items() if path in stamps}  # gone: forgotten
+        wanted = [(path, stamp) for path, stamp in stamps.items() if stamp is not None
+                  and self._thumbnails.get(path, (None,))[0] != stamp and self._drawing.get(path) != stamp]
         shown = self.current_label() if self.only_label.isChecked() else None
         for take in reversed(takes):  # newest first within the list
             if shown is not None and take.label != shown:
                 continue
             item = QListWidgetItem("   ".join(filter(None, (take.label, take.speaker, take.time or take.path.stem))))
             item.setData(Qt.ItemDataRole.UserRole, take)
-            icon = thumbnails[take.path][1]
-            if icon is not None:
-                item.setIcon(icon)
-            else:
-                item.setText(item.text() + "   (unreadable)")
             self.take_list.addItem(item)
+            stamp = stamps[take.path]
+            self._items[take.path] = (stamp, item)
+            kept = self._thumbnails.get(take.path)
+            if stamp is None:  # gone or unreadable since the store listed it
+                self._show_thumbnail(item, None)
+            elif kept is not None and kept[0] == stamp:
+                self._show_thumbnail(item, kept[1])
+            else:
+                item.setIcon(self.placeholder_icon)
             if take.name in select:
                 self.take_list.setCurrentItem(item, QItemSelectionModel.SelectionFlag.Select)
         counts, starter = self.store.counts(), self.starter_counts()
@@ -406,21 +423,28 @@ class RecorderPanel(QWidget):
                  for label in sorted(set(counts) | set(starter))]
         self.counts_label.setText("Takes: " + (" · ".join(parts) if parts else "none yet"))
         self._fill_labels()
+        if wanted:
+            self._drawing.update(wanted)
+            self._draw.emit([(str(path), stamp) for path, stamp in wanted])
 
-    def _thumbnail(self, take: Take) -> tuple[tuple[int, int], QIcon | None]:
-        """The take's waveform thumbnail, read again only when its file changed."""
-        try:
-            status = take.path.stat()
-            stamp = (status.st_mtime_ns, status.st_size)
-        except OSError:
-            return (0, 0), None
-        cached = self._thumbnails.get(take.path)
-        if cached is not None and cached[0] == stamp:
-            return cached
-        try:
-            return stamp, QIcon(waveform_pixmap(self.store.read(take)))
-        except (ValueError, OSError):
-            return stamp, None
+    def _drawn(self, batch: list) -> None:
+        """Thumbnails back from the worker: kept, and shown on the rows of takes that have not changed since."""
+        for path, stamp, image in batch:
+            path = Path(path)
+            if self._drawing.get(path) == stamp:
+                del self._drawing[path]
+            icon = QIcon(QPixmap.fromImage(image)) if image is not None else None
+            self._thumbnails[path] = (stamp, icon)
+            shown = self._items.get(path)
+            if shown is not None and shown[0] == stamp:
+                self._show_thumbnail(shown[1], icon)
+
+    @staticmethod
+    def _show_thumbnail(item: QListWidgetItem, icon: QIcon | None) -> None:
+        if icon is not None:
+            item.setIcon(icon)
+        else:
+            item.setText(item.text() + "   (unreadable)")
 
     def _fill_labels(self) -> None:
         current = self.current_label()
@@ -457,8 +481,19 @@ class RecorderPanel(QWidget):
         self.synth_thread.wait()
         self.import_thread.quit()
         self.import_thread.wait()
+        self.thumbnail_thread.quit()
+        self.thumbnail_thread.wait()
 
 
 def plural(count: int, noun: str) -> str:
     """ "1 take", "3 takes"."""
     return f"{count} {noun}{'s' * (count != 1)}"
+
+
+def file_stamp(path: Path) -> tuple[int, int] | None:
+    """(modification time, size) of a file, to tell a changed take from the one drawn; None when it is gone."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size

@@ -1,16 +1,20 @@
 """The recorder panel: takes from the live ring, cut around the word; bad labels; background;
 review (play, relabel, delete); and the type-a-word starting set."""
 
+import threading
+from pathlib import Path
+
 import librosa
 import numpy as np
 import pytest
 import soundfile as sf
 from PySide6.QtCore import Qt
 
+from app import thumbnail_worker
 from app.engine import SourceChoice
 from app.recorder_panel import RecorderPanel
 from audio.clipping import clipped_share, is_clipped
-from audio.io import write_wav
+from audio.io import read_audio, write_wav
 from audio.labels import SILENCE
 from audio.takes import TakeStore
 from audio.trim import speech_bounds
@@ -71,7 +75,8 @@ def test_record_cuts_the_word_and_shows_counts_and_thumbnails(qtbot, panel):
     assert 0.4 < (end - start) / 16_000 < 0.6 and np.abs(audio).max() > 0.1  # the whole word, centred
     assert take.device == "test input"
     assert "left</b> 1" in recorder.counts_label.text()
-    assert recorder.take_list.count() == 1 and not recorder.take_list.item(0).icon().isNull()
+    assert recorder.take_list.count() == 1
+    qtbot.waitUntil(lambda: all_drawn(recorder))  # on the thumbnail worker's thread
     recorder.play_selected()
     assert played and played[0][1] == 16_000 and played[0][0].shape == (16_000,)
     recorder.relabel_selected("right")
@@ -155,24 +160,44 @@ def test_an_input_that_stops_as_the_take_starts_saves_nothing_and_says_so(qtbot,
     assert recorder.store.counts() == {}  # the pre-roll alone is not a take of "left"
 
 
-def test_a_refresh_reads_only_new_or_changed_takes(qtbot, panel, tmp_path):
+def all_drawn(recorder) -> bool:
+    """Every row has its thumbnail, or is marked unreadable."""
+    items = [recorder.take_list.item(row) for row in range(recorder.take_list.count())]
+    drawn = [item.icon().cacheKey() != recorder.placeholder_icon.cacheKey() and not item.icon().isNull()
+             for item in items]
+    return all(is_drawn or item.text().endswith("(unreadable)") for is_drawn, item in zip(drawn, items))
+
+
+def test_thumbnails_are_read_off_the_gui_thread_and_only_for_new_or_changed_takes(qtbot, panel, tmp_path,
+                                                                                   monkeypatch):
+    reads = []
+
+    def counted(path, *args):
+        reads.append((f"{Path(path).parent.name}/{Path(path).name}", threading.current_thread()))
+        return read_audio(path, *args)
+
+    monkeypatch.setattr(thumbnail_worker, "read_audio", counted)
     store = TakeStore(tmp_path / "takes")
     first = [store.save("left", tone_clip("rise", speaker)) for speaker in range(3)]
     recorder = panel(speech())
-    reads = []
-    real_read = recorder.store.read
-    recorder.store.read = lambda take: reads.append(take.name) or real_read(take)
+    qtbot.waitUntil(lambda: all_drawn(recorder) and len(reads) == 3)
+    assert threading.main_thread() not in {thread for _, thread in reads}  # the window never waits on the disk
+    reads.clear()
     saved = recorder.store.save("right", tone_clip("flat", 1))
     recorder.refresh()
-    assert reads == [saved.name] and recorder.take_list.count() == 4  # not the three already shown
+    assert recorder.take_list.count() == 4
+    qtbot.waitUntil(lambda: all_drawn(recorder))
+    assert [name for name, _ in reads] == [saved.name]  # not the three already shown
     reads.clear()
     recorder.take_list.setCurrentRow(recorder.take_list.count() - 1)  # the oldest take
     recorder.relabel_selected("right")
-    assert reads == [f"right/{first[0].path.name}"]  # moved: a new file to the list
+    qtbot.waitUntil(lambda: all_drawn(recorder))
+    assert [name for name, _ in reads] == [f"right/{first[0].path.name}"]  # moved: a new file to the list
     reads.clear()
     write_wav(first[1].path, tone_clip("flat", 2))  # changed on disk
     recorder.refresh()
-    assert reads == [first[1].name] and not recorder.take_list.item(0).icon().isNull()
+    qtbot.waitUntil(lambda: bool(reads) and all_drawn(recorder))
+    assert [name for name, _ in reads] == [first[1].name]
 
 
 def listed(recorder) -> list[str]:
@@ -286,7 +311,7 @@ def test_an_unreadable_take_is_listed_and_playing_it_says_why(qtbot, panel, tmp_
     (tmp_path / "takes" / "left").mkdir(parents=True)
     (tmp_path / "takes" / "left" / "broken.wav").write_bytes(b"not audio")
     recorder.refresh()
-    assert recorder.take_list.item(0).text().endswith("(unreadable)")
+    qtbot.waitUntil(lambda: recorder.take_list.item(0).text().endswith("(unreadable)"))
     played = []
     recorder.play_requested.connect(lambda audio, rate: played.append(audio))
     recorder.take_list.setCurrentRow(0)
