@@ -231,7 +231,7 @@ class RecorderPanel(QWidget):
         for take in takes:
             self.take_saved.emit(take.name)
         self.refresh(select=[take.name for take in takes])
-        saved = f"Saved {len(takes)} take{'s' * (len(takes) > 1)} of {label}"
+        saved = f"Saved {plural(len(takes), 'take')} of {label}"
         if is_clipped(audio):
             saved += " — it is clipped: turn the input gain down and record again"
         self.show_message(saved)
