@@ -9,10 +9,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
 
 from model.checkpoint import CheckpointError, read_config
-from model.versions import VersionStore
+from model.versions import VersionStore, export_model
 
 SHIPPED = "shipped"
 
@@ -42,9 +51,15 @@ class VersionsDialog(QDialog):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.use_button = QPushButton("Use selected")
         self.use_button.clicked.connect(self.use_selected)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("copy the selected model (its weights and config.json) into a folder you "
+                                      "choose, to open with --model or on another machine")
+        self.export_button.clicked.connect(lambda: self.export_selected())
         self.note = QLabel("Rolling back only changes which version is used; every version stays on disk.")
+        self.note.setWordWrap(True)
         row = QHBoxLayout()
         row.addWidget(self.note, 1)
+        row.addWidget(self.export_button)
         row.addWidget(self.use_button)
         column = QVBoxLayout(self)
         column.addWidget(self.table)
@@ -57,11 +72,11 @@ class VersionsDialog(QDialog):
             shipped_labels = tuple(read_config(self.shipped)["model"].get("labels", ()))
         except CheckpointError:  # loading it will say what is wrong; the table goes on without its labels
             shipped_labels = ()
-        rows = [(SHIPPED, "", "", shipped_labels, (), {}, {})]
-        rows += [(v.id, v.time, v.parent, v.labels, tuple(v.summary.get("new_labels", ())), v.before, v.after)
+        rows = [(SHIPPED, self.shipped, "", "", shipped_labels, (), {}, {})]
+        rows += [(v.id, v.path, v.time, v.parent, v.labels, tuple(v.summary.get("new_labels", ())), v.before, v.after)
                  for v in self.store.versions()]
         self.table.setRowCount(len(rows))
-        for index, (name, made, parent, labels, new, before, after) in enumerate(rows):
+        for index, (name, folder, made, parent, labels, new, before, after) in enumerate(rows):
             is_current = (current is None and name == SHIPPED) or (current is not None and current.id == name)
             values = (name + ("  (in use)" if is_current else ""), _made(made), Path(parent).name if parent else "",
                       f"{len(labels)}, new: {', '.join(new)}" if new else (str(len(labels)) if labels else ""),
@@ -69,7 +84,8 @@ class VersionsDialog(QDialog):
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, name)
-                item.setToolTip({1: made, 3: ", ".join(labels)}.get(column, ""))
+                item.setData(Qt.ItemDataRole.UserRole + 1, str(folder))
+                item.setToolTip({0: str(folder), 1: made, 3: ", ".join(labels)}.get(column, ""))
                 self.table.setItem(index, column, item)
             if is_current:
                 self.table.selectRow(index)
@@ -83,3 +99,21 @@ class VersionsDialog(QDialog):
         version = self.store.select(None if name == SHIPPED else name)
         self.refresh()
         self.model_chosen.emit(str(version.path if version is not None else self.shipped))
+
+    def export_selected(self, destination: str | None = None) -> None:
+        """Copy the selected model into `destination` (asked for without it); the note says where, or why not."""
+        row = self.table.currentRow()
+        if row < 0:
+            return
+        name, folder = (self.table.item(row, 0).data(role) for role in (Qt.ItemDataRole.UserRole,
+                                                                         Qt.ItemDataRole.UserRole + 1))
+        if destination is None:
+            destination = QFileDialog.getExistingDirectory(self, f"Export the {name} model into…")
+            if not destination:
+                return
+        try:
+            target = export_model(folder, destination)
+        except (OSError, CheckpointError) as error:
+            self.note.setText(f"Not exported: {error}")
+            return
+        self.note.setText(f"Exported {name} to {target}: open it with python main.py --model {target}")

@@ -13,12 +13,13 @@ the checkpoint folder is complete, so a crash leaves at worst an unlisted folder
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from audio.atomic import read_json, remove_temp_files, write_json_atomically
-from model.checkpoint import save_checkpoint
+from model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from model.classifier import KeywordClassifier
 
 INDEX_FILE = "index.json"
@@ -116,3 +117,27 @@ class VersionStore:
     def _write(self) -> None:
         write_json_atomically(self.root / INDEX_FILE, {
             "current": self._current, "versions": [version.to_dict(self.root) for version in self._versions]})
+
+
+def export_model(folder: str | os.PathLike, destination: str | os.PathLike) -> Path:
+    """Copy a model folder (weights and config.json) to destination/voxgate-<its name>, to use with
+    `--model` elsewhere; returns the copy's folder.
+
+    The copy is made under a hidden name, read back (`load_checkpoint` checks the weights' hash)
+    and only then renamed, so a half-copied model never appears under the name. Raises
+    FileExistsError when that folder exists and CheckpointError when the model does not load.
+    """
+    source = Path(folder)
+    target = Path(destination) / f"voxgate-{source.name}"
+    if target.exists():
+        raise FileExistsError(f"{target} exists already; choose another folder")
+    partial = target.with_name(f".{target.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)  # left by an export that was cut short
+    try:
+        shutil.copytree(source, partial)
+        load_checkpoint(partial)
+    except (OSError, CheckpointError):
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    os.replace(partial, target)
+    return target

@@ -28,10 +28,10 @@ from model.adapt import (
     unreadable_note,
     weak_labels,
 )
-from model.checkpoint import load_checkpoint
+from model.checkpoint import CheckpointError, load_checkpoint
 from model.finetune import FinetuneConfig, finetune, take_repeats
 from model.grow import grow_labels
-from model.versions import INDEX_FILE, VersionStore
+from model.versions import INDEX_FILE, VersionStore, export_model
 from tests.conftest import TONE_WORDS, tone_clip, tone_word
 
 QUICK = FinetuneConfig(epochs=3, batch_size=16, learning_rate=1e-2, freeze_layers=0, user_repeats=2)
@@ -215,6 +215,27 @@ def test_versions_switch_and_roll_back_without_deleting(tiny_model, tmp_path):
     assert [v.id for v in reopened.versions()] == ["v0001", "v0002"] and second.path.is_dir()
     assert reopened.get("v0002").parent == "v0001" and reopened.get("v0002").after == {"accuracy": 0.95}
     load_checkpoint(second.path)  # a complete model folder
+
+
+def test_a_version_is_exported_whole_and_never_over_another(qtbot, tiny_model, tmp_path):
+    store = VersionStore(tmp_path / "models")
+    version = store.add(load_checkpoint(tiny_model).model, "shipped", {}, {"accuracy": 0.9}, {})
+    dialog = VersionsDialog(tmp_path / "models", tiny_model)
+    qtbot.addWidget(dialog)
+    dialog.table.selectRow(1)
+    dialog.export_selected(str(tmp_path / "usb"))
+    target = tmp_path / "usb" / "voxgate-v0001"
+    assert dialog.note.text() == f"Exported v0001 to {target}: open it with python main.py --model {target}"
+    assert (target / "model.safetensors").read_bytes() == (version.path / "model.safetensors").read_bytes()
+    assert load_checkpoint(target).model.labels == load_checkpoint(tiny_model).model.labels
+    dialog.export_selected(str(tmp_path / "usb"))
+    assert dialog.note.text().startswith("Not exported: ") and "exists already" in dialog.note.text()
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{")
+    with pytest.raises(CheckpointError):
+        export_model(broken, tmp_path / "usb")
+    assert sorted(path.name for path in (tmp_path / "usb").iterdir()) == ["voxgate-v0001"]  # nothing half-copied
 
 
 def test_cli_prints_before_and_after_as_json(tiny_model, takes, tmp_path, capsys, monkeypatch):
