@@ -10,12 +10,12 @@ Typing a word the store and model do not know offers a synthesized starting set 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from PySide6.QtCore import QItemSelectionModel, QSize, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QSize, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -53,6 +53,25 @@ class RecordingSource(Protocol):
     def ring_position(self) -> int | None: ...
 
     def read_ring(self, start: int, stop: int) -> np.ndarray: ...
+
+
+class FileDrops(QObject):
+    """An event filter that hands the local files dropped on a widget to `on_files` (a list of paths)."""
+
+    def __init__(self, on_files: Callable[[list[str]], None]) -> None:
+        super().__init__()
+        self.on_files = on_files
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() not in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
+            return False
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if not paths:
+            return False
+        event.acceptProposedAction()
+        if event.type() == QEvent.Type.Drop:
+            self.on_files(paths)
+        return True
 
 
 class RecorderPanel(QWidget):
@@ -176,8 +195,13 @@ class RecorderPanel(QWidget):
         self.space = QShortcut(QKeySequence(Qt.Key.Key_Space), self, self.record)
         self.space.setContext(Qt.ShortcutContext.WindowShortcut)
         for keys, slot in ((QKeySequence.StandardKey.Delete, self.delete_selected),
-                           (QKeySequence.StandardKey.Undo, self.undo_delete)):
+                           (QKeySequence.StandardKey.Undo, self.undo_delete),
+                           (QKeySequence(Qt.Key.Key_Return), self.play_selected),
+                           (QKeySequence(Qt.Key.Key_Enter), self.play_selected)):
             QShortcut(keys, self.take_list, slot).setContext(Qt.ShortcutContext.WidgetShortcut)
+        self.file_drops = FileDrops(self.import_files)  # files dropped on the list are imported like Import files…
+        self.take_list.viewport().setAcceptDrops(True)
+        self.take_list.viewport().installEventFilter(self.file_drops)
 
     def set_model_labels(self, labels: tuple[str, ...]) -> None:
         self.model_labels = tuple(labels)

@@ -8,7 +8,9 @@ import librosa
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
 
 from app import thumbnail_worker
 from app.engine import SourceChoice
@@ -232,6 +234,10 @@ def test_several_takes_are_deleted_with_the_delete_key_and_come_back_with_one_un
     assert recorder.store.counts() == {"left": 2, "right": 1} and recorder.message_label.text() == "Restored 2 takes"
     assert sorted(selected(recorder)) == sorted(take.name for take in saved[:2])  # back, and selected
     assert not recorder.undo_button.isEnabled()
+    played = []
+    recorder.play_requested.connect(lambda audio, rate: played.append(audio))
+    qtbot.keyClick(recorder.take_list, Qt.Key.Key_Return)  # plays the take under the cursor
+    assert len(played) == 1 and np.array_equal(played[0], recorder.store.read(recorder.selected_take()))
 
 
 def test_several_takes_are_relabelled_at_once_and_a_clash_is_named(qtbot, panel, tmp_path):
@@ -304,6 +310,15 @@ def test_imported_files_become_takes_and_unusable_ones_are_named(qtbot, panel, t
     recorder.label_box.setEditText(SILENCE)
     recorder.import_files([str(files / "room.wav")])  # background: every whole second
     qtbot.waitUntil(lambda: recorder.store.counts().get(SILENCE) == 2, timeout=10_000)
+    recorder.label_box.setEditText("right")
+    files_dropped = QMimeData()
+    files_dropped.setUrls([QUrl.fromLocalFile(str(files / "good.wav"))])
+    drag = (Qt.DropAction.CopyAction, files_dropped, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter, drop = QDragEnterEvent(QPoint(5, 5), *drag), QDropEvent(QPointF(5, 5), *drag)
+    for event in (enter, drop):  # dragged onto the list, then dropped: imported as the label picked
+        QApplication.sendEvent(recorder.take_list.viewport(), event)
+        assert event.isAccepted()
+    qtbot.waitUntil(lambda: recorder.store.counts().get("right") == 1, timeout=10_000)
 
 
 def test_an_unreadable_take_is_listed_and_playing_it_says_why(qtbot, panel, tmp_path):
