@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 
 class ImportWorker(QObject):
-    """Lives on a QThread; `cut` turns files into takes' clips and names the files it cannot use."""
+    """Lives on a QThread; `cut` turns files into takes' clips (one per word: a file may hold several)
+    and names the files it cannot use."""
 
     progress = Signal(int, int)  # (files read, files asked for)
     finished = Signal(str, list, list)  # (label, [(file name, [clip (clip_samples,), ...])], [problem, ...])
@@ -36,7 +37,8 @@ class ImportWorker(QObject):
         for done, path in enumerate(paths, 1):
             name = Path(path).name
             try:
-                found.append((name, takes_of(label, read_audio(path, self.config.sample_rate), self.config)))
+                audio = read_audio(path, self.config.sample_rate)
+                found.append((name, takes_of(label, audio, self.config, every_word=True)))
             except ValueError as error:  # unreadable, empty, or no word in it (AudioFileError is a ValueError)
                 problems.append(f"{name}: {str(error).removeprefix(f'{path}: ')}")
             except Exception as error:  # a worker never lets anything escape; the panel names the file

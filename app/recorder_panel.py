@@ -289,7 +289,7 @@ class RecorderPanel(QWidget):
         for take in saved:
             self.take_saved.emit(take.name)
         self.refresh(select=[take.name for take in saved])
-        message = f"Imported {plural(len(saved), 'take')} of {label}"
+        message = f"Imported {plural(len(saved), 'take')} of {label} from {plural(len(found), 'file')}"
         if problems:
             shown = 3
             more = f"; and {len(problems) - shown} more" if len(problems) > shown else ""

@@ -22,6 +22,7 @@ from bench.own_voice import (
 )
 from bench.own_voice import main as own_voice_bench
 from bench.synthesis_lanes import main as synthesis_lanes
+from bench.word_spans import main as word_spans_bench
 from main import main
 from model.adapt import accuracy
 from model.checkpoint import load_checkpoint
@@ -210,3 +211,17 @@ def test_openmp_bench_times_each_setting_in_its_own_process(monkeypatch, capsys)
     assert figures["second_team"] and set(figures["step_ms"]) == {"passive", "unset"}
     assert min(figures["step_ms"].values()) > 0
     assert figures["passive_over"]["unset"] == figures["step_ms"]["passive"] / figures["step_ms"]["unset"]
+
+
+def test_word_spans_bench_counts_takes_per_file_and_names_the_odd_ones(tmp_path, capsys):
+    rng = np.random.default_rng(3)
+    quiet = rng.normal(0, 0.002, 8_000).astype(np.float32)
+    word = tone_clip("rise", 0)
+    write_wav(tmp_path / "left" / "once.wav", np.concatenate([quiet, word, quiet]))
+    write_wav(tmp_path / "left" / "twice.wav", np.concatenate([quiet, word, quiet, quiet, word, quiet]))
+    write_wav(tmp_path / "none" / "other.wav", np.concatenate([quiet, word, quiet, quiet, word, quiet]))
+    assert word_spans_bench([str(tmp_path), "--skip", "none", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["files"] == 2 and figures["takes_per_file"] == {"1": 1, "2": 1}
+    assert figures["not_one"] == [{"file": "left/twice.wav", "takes": 2}]
+

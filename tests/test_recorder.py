@@ -290,6 +290,7 @@ def test_imported_files_become_takes_and_unusable_ones_are_named(qtbot, panel, t
     (files / "corrupt.wav").write_bytes(b"not audio")
     sf.write(files / "empty.wav", np.zeros((0, 1), np.float32), 16_000)
     sf.write(files / "silent.wav", np.zeros(16_000, np.float32), 16_000)
+    sf.write(files / "three times.wav", np.concatenate([word, word, word]), 16_000)  # one take a word
     recorder = panel(speech())
     recorder.label_box.setEditText("a/b")
     recorder.import_files([str(files / "good.wav")])
@@ -298,13 +299,17 @@ def test_imported_files_become_takes_and_unusable_ones_are_named(qtbot, panel, t
     recorder.import_files([str(files / name) for name in ("good.wav", "corrupt.wav", "empty.wav", "silent.wav")])
     qtbot.waitUntil(lambda: recorder.message_label.text().startswith("Imported"), timeout=10_000)
     message = recorder.message_label.text()
-    assert message.startswith("Imported 1 take of left; left out 3 files: corrupt.wav: not a readable audio file")
+    assert message.startswith("Imported 1 take of left from 1 file; left out 3 files: corrupt.wav: not a readable "
+                              "audio file")
     assert "empty.wav: the file holds no samples" in message and "silent.wav: no word heard" in message
     [take] = recorder.store.takes("left")
     audio = recorder.store.read(take)
     start, end = speech_bounds(audio)
     assert audio.shape == (16_000,) and abs((start + end) / 2 - 8_000) < 1_000  # resampled, mono, word centred
     assert take.device == "imported from good.wav" and selected(recorder) == [take.name]
+    recorder.import_files([str(files / "three times.wav")])
+    qtbot.waitUntil(lambda: recorder.store.counts()["left"] == 4, timeout=10_000)
+    assert recorder.message_label.text() == "Imported 3 takes of left from 1 file"
     assert recorder.import_button.isEnabled()
     sf.write(files / "room.wav", rng.normal(0, 0.01, 40_000).astype(np.float32), 16_000)
     recorder.label_box.setEditText(SILENCE)

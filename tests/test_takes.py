@@ -8,7 +8,7 @@ import pytest
 from audio.dataset import scan_folder
 from audio.labels import SILENCE
 from audio.takes import METADATA_FILE, TakeStore, held_out
-from audio.trim import cut_take, speech_bounds, takes_of
+from audio.trim import cut_take, speech_bounds, takes_of, word_spans
 from tests.conftest import tone_word
 
 
@@ -50,6 +50,27 @@ def test_takes_of_a_recording_are_its_word_or_whole_seconds_of_background():
     assert len(pieces) == 2 and np.array_equal(pieces[1], noise[16_000:32_000])
     with pytest.raises(ValueError, match="shorter than a 1 s take"):
         takes_of(SILENCE, noise[:8_000])
+
+
+def test_a_recording_of_several_words_is_cut_into_one_take_a_word():
+    rng = np.random.default_rng(2)
+    word = cut_take(word_at(0.3, 1.5))
+    start, end = speech_bounds(word)
+    quiet = rng.normal(0, 0.002, 9_600).astype(np.float32)  # 0.6 s between the words
+    click = np.zeros(1_600, np.float32)
+    click[::8] = 0.2 * np.abs(word).max()  # 0.1 s, about 14 dB below the words: the button, not a word
+    burst = np.concatenate([quiet, click, quiet, word[start:end], quiet, 0.7 * word[start:end], quiet,
+                            word[start:end], quiet])
+    spans = word_spans(burst)
+    assert len(spans) == 3 and all(abs((b - a) - (end - start)) < 800 for a, b in spans)
+    clips = takes_of("left", burst, every_word=True)
+    assert len(clips) == 3
+    for clip in clips:
+        first, last = speech_bounds(clip)
+        assert clip.shape == (16_000,) and abs((first + last) / 2 - 8_000) < 800  # each word centred in its take
+    assert len(takes_of("left", burst)) == 1  # a recorded take keeps one word
+    stop = np.concatenate([quiet, word[start:end], np.zeros(2_400, np.float32), word[start:end], quiet])
+    assert len(word_spans(stop)) == 1  # a 0.15 s closure inside a word does not split it
 
 
 def test_store_saves_relabels_deletes_and_keeps_metadata(tmp_path):
