@@ -9,6 +9,7 @@ import torch
 from app.frames import FrameBuilder
 from app.main_window import MainWindow
 from audio.dataset import ClipSet
+from audio.user_dirs import DATA_DIR_VARIABLE
 from model.checkpoint import save_checkpoint
 from model.classifier import KeywordClassifier
 from model.config import ModelConfig
@@ -31,6 +32,13 @@ def tone_word(pitch_hz: float, sweep_hz: float, seed: int = 0, samples: int = 16
     start = rng.integers(0, samples - len(t))
     clip[start : start + len(t)] = 0.3 * voiced
     return (clip + rng.normal(0, 0.003, samples)).astype(np.float32)
+
+
+@pytest.fixture(autouse=True)
+def user_data_in_tmp(monkeypatch, tmp_path):
+    """Every test's takes, models and window settings go to its own folder, never the user's data folder
+    (a window opened without --data-dir uses $VOXGATE_DATA_DIR; subprocesses inherit it)."""
+    monkeypatch.setenv(DATA_DIR_VARIABLE, str(tmp_path / "user-data"))
 
 
 @pytest.fixture
