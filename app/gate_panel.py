@@ -40,7 +40,7 @@ class GatePanel(QWidget):
         controls.addWidget(self.window_label, 1)
         self.heatmaps = GateHeatmaps()
         self.saturation = SaturationPlot()
-        splitter = QSplitter()
+        self.splitter = splitter = QSplitter()
         splitter.addWidget(self.heatmaps)
         splitter.addWidget(self.saturation)
         splitter.setStretchFactor(0, 4)

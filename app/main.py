@@ -53,7 +53,9 @@ def run_app(argv: list[str]) -> int:
     choice = SourceChoice(file=args.file, device=args.input, speed=args.speed,
                           loop=bool(args.file) and not args.no_loop and not math.isinf(args.speed))
     chosen, problem = current_model(args.data_dir)
-    window = MainWindow(args.model or chosen, choice, device=args.device, data_dir=args.data_dir)
+    # a screenshot shows the window as it first opens, whatever the last session left
+    window = MainWindow(args.model or chosen, choice, device=args.device, data_dir=args.data_dir,
+                        remember=not args.screenshot)
     if problem and not args.model:  # the Record & fine-tune tab, where versions are made and switched
         window.recorder.show_message(f"Your model versions could not be read; the shipped model is in use: {problem}")
     window.show()

@@ -3,6 +3,7 @@
 The window computes nothing: the engine (its own QThread) loads models and opens sources, the
 recogniser's thread prepares each Frame, and the window hands frames to its widgets. Results
 arrive by signal; `frame_ready` is coalesced, so a busy screen drops frames, never detections.
+It remembers its size, panes, tab and input device between sessions (`user_dirs.window_settings`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import time
 from collections import deque
 from typing import Any
 
-from PySide6.QtCore import Qt, QThread, Signal
+from PySide6.QtCore import QSettings, Qt, QThread, Signal
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from app.control_bar import ControlBar
@@ -26,7 +27,7 @@ from app.recorder_panel import RecorderPanel
 from app.versions_dialog import VersionsDialog
 from audio import user_dirs
 from audio.takes import TakeStore
-from audio.user_dirs import models_dir, starter_dir, takes_dir
+from audio.user_dirs import models_dir, starter_dir, takes_dir, window_settings
 from model.adapt import AdaptRequest
 from model.checkpoint import DEFAULT_MODEL_DIR
 
@@ -45,7 +46,8 @@ class MainWindow(QMainWindow):
     play_requested = Signal(object, int)
 
     def __init__(self, model_path: str, source: SourceChoice | None = None, *, sd: Any = None,
-                 autostart: bool = True, device: str = "auto", data_dir: str | None = None) -> None:
+                 autostart: bool = True, device: str = "auto", data_dir: str | None = None,
+                 remember: bool = True) -> None:
         super().__init__()
         self.setWindowTitle("VoxGate")
         self.resize(1600, 1000)
@@ -57,7 +59,13 @@ class MainWindow(QMainWindow):
         self.model_info: dict = {}
         self.update_seconds: deque[float] = deque(maxlen=5000)  # GUI-thread time per frame shown
         self.engine = RecognitionEngine(sd=sd, device=device)
+        # what the window remembers between sessions; None for a window that starts as new and keeps nothing
+        self.memory = QSettings(str(window_settings(self.data_dir)), QSettings.Format.IniFormat) if remember else None
+        # the input picked last session, used once it is listed, unless this session was told what to hear
+        self.remembered_input = "" if (self.choice.file or self.choice.device or not remember) else \
+            str(self.memory.value("input_device", ""))
         self._build()
+        self._recall_layout()
 
         self.engine_thread = QThread(self)
         self.engine.moveToThread(self.engine_thread)
@@ -66,6 +74,7 @@ class MainWindow(QMainWindow):
         self.stop_requested.connect(self.engine.stop)
         self.devices_requested.connect(self.engine.list_devices)
         self.engine.model_loaded.connect(self.show_model)
+        self.engine.devices_listed.connect(self._recall_input)  # before show_devices, which shows the choice
         self.engine.devices_listed.connect(self.show_devices)
         queued = Qt.ConnectionType.QueuedConnection  # emitted from the recogniser's thread
         self.engine.frame_ready.connect(self.show_latest_frame, queued)
@@ -106,7 +115,7 @@ class MainWindow(QMainWindow):
         right.addTab(inside, "Inside the LSTM")
         right.addTab(self.recorder, "Record && fine-tune")
         self.tabs = right
-        splitter = QSplitter()
+        self.splitter = splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setSizes([560, 1040])
@@ -136,6 +145,9 @@ class MainWindow(QMainWindow):
             self.choice = SourceChoice(file=key[len(FILE_KEY) :], speed=self.choice.speed, loop=self.choice.loop)
         else:
             self.choice = SourceChoice(device=key[len(DEVICE_KEY) :] or None)
+            self.remembered_input = ""
+            if self.memory is not None:
+                self.memory.setValue("input_device", self.choice.device or "")
         if self.listening:
             self.start_requested.emit(self.choice)
 
@@ -229,7 +241,39 @@ class MainWindow(QMainWindow):
         self.versions_dialog = dialog
         return dialog
 
+    def _recall_layout(self) -> None:
+        """Size, place, panes and tab as the last session left them (nothing on a first start)."""
+        if self.memory is None:
+            return
+        for key, restore in (("geometry", self.restoreGeometry), ("panes", self.splitter.restoreState),
+                             ("gate_panes", self.gate_panel.splitter.restoreState)):
+            if (saved := self.memory.value(key)) is not None:
+                restore(saved)
+        self.tabs.setCurrentIndex(int(self.memory.value("tab", 0)))
+
+    def _recall_input(self, names: list[str]) -> None:
+        """Listen to last session's input again when it is listed; say so when it is not plugged in."""
+        remembered, self.remembered_input = self.remembered_input, ""
+        if not remembered:
+            return
+        if remembered in names:
+            self.choice = SourceChoice(device=remembered)
+        else:  # in the status bar now, and on the picker for later (other messages take the status bar's place)
+            notice = f"The input used last time, {remembered}, is not connected; the system default is used"
+            self.statusBar().showMessage(notice)
+            self.controls.source_box.setToolTip(notice)
+
+    def _remember_layout(self) -> None:
+        if self.memory is None:
+            return
+        self.memory.setValue("geometry", self.saveGeometry())
+        self.memory.setValue("panes", self.splitter.saveState())
+        self.memory.setValue("gate_panes", self.gate_panel.splitter.saveState())
+        self.memory.setValue("tab", self.tabs.currentIndex())
+        self.memory.sync()
+
     def closeEvent(self, event) -> None:
+        self._remember_layout()
         for dialog in self.findChildren(FinetuneDialog):
             dialog.shutdown()
         self.recorder.shutdown()

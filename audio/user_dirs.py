@@ -34,3 +34,8 @@ def starter_dir(root: str | os.PathLike | None = None) -> Path:
 def models_dir(root: str | os.PathLike | None = None) -> Path:
     """Fine-tuned model versions and their index."""
     return data_dir(root) / "models"
+
+
+def window_settings(root: str | os.PathLike | None = None) -> Path:
+    """What the app's window remembers between sessions (an INI file: size, panes, tab, input device)."""
+    return data_dir(root) / "window.ini"

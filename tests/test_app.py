@@ -5,6 +5,7 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from PySide6.QtCore import QPointF
 from app.engine import SourceChoice
 from app.live_panel import CLIPPING_TIP, LivePanel
 from app.main import current_model, run_app
+from app.main_window import DEVICE_KEY
 from audio.io import write_wav
 from model.checkpoint import DEFAULT_MODEL_DIR, load_checkpoint, save_checkpoint
 from model.classifier import KeywordClassifier
@@ -179,3 +181,43 @@ def test_the_live_panel_says_when_the_input_clips(qtbot):
     assert panel.level_label.text().endswith("clipping") and panel.level_label.toolTip() == CLIPPING_TIP
     panel.show_frame(frames.add(result(0.2, clipped_sine() * 0.5)))
     assert "clipping" not in panel.level_label.text() and panel.level_label.toolTip() == ""
+
+
+def sound_devices(*names: str) -> SimpleNamespace:
+    """A sounddevice stand-in listing these inputs (the tests below never open one)."""
+    listed = [{"name": name, "max_input_channels": 1, "default_samplerate": 16_000.0, "hostapi": 0} for name in names]
+    return SimpleNamespace(query_hostapis=lambda: [{"name": "ALSA"}], query_devices=lambda: listed,
+                           default=SimpleNamespace(device=(0, -1)))
+
+
+def test_the_window_comes_back_as_it_was_left(qtbot, tmp_path, open_window, tiny_model):
+    data = str(tmp_path / "data")
+    window = open_window(tiny_model, autostart=False, data_dir=data, sd=sound_devices("Laptop mic", "USB mic"))
+    window.show()
+    qtbot.waitUntil(lambda: window.controls.source_box.count() == 3)  # the default and the two listed
+    window.choose_source(DEVICE_KEY + "USB mic")
+    window.tabs.setCurrentIndex(1)
+    window.resize(780, 700)  # inside the offscreen screen's 800 x 800, which a restored window is kept to
+    window.splitter.setSizes([300, 480])
+    size, sizes = window.size().toTuple(), window.splitter.sizes()
+    assert size != (1600, 1000)  # not the first start's
+    window.close()
+    again = open_window(tiny_model, autostart=False, data_dir=data, sd=sound_devices("Laptop mic", "USB mic"))
+    again.show()
+    qtbot.waitUntil(lambda: again.choice.device == "USB mic")
+    assert again.controls.current_source() == DEVICE_KEY + "USB mic"
+    assert again.tabs.currentIndex() == 1 and again.size().toTuple() == size
+    assert again.splitter.sizes() == sizes
+    again.close()
+    unplugged = open_window(tiny_model, autostart=False, data_dir=data, sd=sound_devices("Laptop mic"))
+    qtbot.waitUntil(lambda: "USB mic, is not connected" in unplugged.controls.source_box.toolTip())
+    assert unplugged.choice.device is None
+    told = open_window(tiny_model, SourceChoice(device="Laptop mic"), autostart=False, data_dir=data,
+                       sd=sound_devices("Laptop mic", "USB mic"))
+    qtbot.waitUntil(lambda: told.controls.source_box.count() == 3)
+    assert told.choice.device == "Laptop mic"  # --input wins over what was remembered
+    fresh = open_window(tiny_model, autostart=False, data_dir=data, sd=sound_devices("Laptop mic", "USB mic"),
+                        remember=False)  # as --screenshot opens it
+    qtbot.waitUntil(lambda: fresh.controls.source_box.count() == 3)
+    assert fresh.choice.device is None and fresh.tabs.currentIndex() == 0
+
