@@ -78,7 +78,6 @@ class RecorderPanel(QWidget):
     play_requested = Signal(object, int)  # (audio (samples,), sample rate)
     finetune_clicked = Signal()
     versions_clicked = Signal()
-    take_saved = Signal(str)  # the take's name, label/file.wav
     take_changed = Signal(str, str)  # (old name, new name): new "" when deleted, new == old when restored
     _synthesize = Signal(str, str, int)  # (starter root, word, count), to the synth worker's thread
     _import = Signal(str, list)  # (label, file paths), to the import worker's thread
@@ -252,8 +251,6 @@ class RecorderPanel(QWidget):
         except (ValueError, OSError) as error:
             self.show_message(f"Not recorded: {error}")
             return
-        for take in takes:
-            self.take_saved.emit(take.name)
         self.refresh(select=[take.name for take in takes])
         saved = f"Saved {plural(len(takes), 'take')} of {label}"
         if is_clipped(audio):
@@ -286,8 +283,6 @@ class RecorderPanel(QWidget):
                 saved += [self.store.save(label, clip, device=f"imported from {name}") for clip in clips]
             except (ValueError, OSError) as error:
                 problems.append(f"{name}: {error}")
-        for take in saved:
-            self.take_saved.emit(take.name)
         self.refresh(select=[take.name for take in saved])
         message = f"Imported {plural(len(saved), 'take')} of {label} from {plural(len(found), 'file')}"
         if problems:
