@@ -99,10 +99,6 @@ class FrameBuilder:
         self._offset = 0.0  # added to the recogniser's clock, which restarts when a file loops
         self._last_time = 0.0
 
-    @property
-    def last_time(self) -> float:
-        return self._last_time
-
     def restart_clock(self) -> None:
         """The recogniser starts counting from 0 again: keep the displayed time running on."""
         self._offset = self._last_time

@@ -86,11 +86,6 @@ class GateHeatmaps(pg.GraphicsLayoutWidget):
         for name in self.rows[1:]:
             self.plots[name].setYRange(0, units, padding=0)
 
-    def clear_window(self) -> None:
-        self._arrays = {}
-        for image in self.images.values():
-            image.clear()
-
     def _hover(self, position: QPointF) -> None:
         for name, plot in self.plots.items():
             array = self._arrays.get(name)

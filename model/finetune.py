@@ -83,7 +83,6 @@ class FinetuneResult:
     steps: list[StepReport] = field(default_factory=list)
     stopped: bool = False
     seconds: float = 0.0
-    trainable_parameters: int = 0
     refit_seconds: float = 0.0
     refit_objective: tuple[float, float] | None = None  # the head's objective before and after the refit
 
@@ -159,7 +158,7 @@ def finetune(model: KeywordClassifier, clips: ClipSet, config: FinetuneConfig, *
     features = augment or (lambda batch, _generator: model.features(batch))
     waveforms, targets = torch.from_numpy(clips.waveforms), torch.from_numpy(clips.targets)
     answers = None if teacher is None or config.distill_weight == 0 else torch.from_numpy(teacher.astype(np.float32))
-    result = FinetuneResult(trainable_parameters=sum(p.numel() for p in parameters))
+    result = FinetuneResult()
     model.train()
     step = 0
     for epoch in range(1, config.epochs + 1):
