@@ -13,6 +13,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from audio.config import FeatureConfig
+from audio.dataset import AUDIO_SUFFIXES
 from audio.io import read_audio
 from audio.trim import takes_of
 
@@ -32,9 +33,11 @@ class ImportWorker(QObject):
 
     @Slot(str, list)
     def cut(self, label: str, paths: list[str]) -> None:
+        """`paths`: sound files, or folders whose sound files (not their subfolders') are imported."""
         found: list[tuple[str, list[np.ndarray]]] = []
         problems: list[str] = []
-        for done, path in enumerate(paths, 1):
+        files = [str(file) for path in paths for file in sound_files(Path(path))]
+        for done, path in enumerate(files, 1):
             name = Path(path).name
             try:
                 audio = read_audio(path, self.config.sample_rate)
@@ -44,5 +47,12 @@ class ImportWorker(QObject):
             except Exception as error:  # a worker never lets anything escape; the panel names the file
                 log.exception("importing %s failed", path)
                 problems.append(f"{name}: {error}")
-            self.progress.emit(done, len(paths))
+            self.progress.emit(done, len(files))
         self.finished.emit(label, found, problems)
+
+
+def sound_files(path: Path) -> list[Path]:
+    """A folder's sound files by name (a dropped folder of takes); any other path as it is, to be read or named."""
+    if not path.is_dir():
+        return [path]
+    return sorted(file for file in path.iterdir() if file.is_file() and file.suffix.lower() in AUDIO_SUFFIXES)

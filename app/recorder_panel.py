@@ -258,7 +258,8 @@ class RecorderPanel(QWidget):
         self.show_message(saved)
 
     def import_files(self, paths: list[str] | None = None) -> None:
-        """Add sound files as takes of the label picked (asks for them without `paths`); read off the GUI thread."""
+        """Add sound files (or a folder's) as takes of the label picked (asks for files without `paths`); they are
+        read off the GUI thread."""
         try:
             label = validate_label(self.current_label())
         except ValueError as error:
@@ -271,7 +272,7 @@ class RecorderPanel(QWidget):
         if not paths:
             return
         self.import_button.setEnabled(False)
-        self.show_message(f"Importing {plural(len(paths), 'file')} as {label}…")
+        self.show_message(f"Importing as {label}…")
         self._import.emit(label, list(paths))
 
     def _imported(self, label: str, found: list, problems: list) -> None:

@@ -1,6 +1,7 @@
 """The recorder panel: takes from the live ring, cut around the word; bad labels; background;
 review (play, relabel, delete); and the type-a-word starting set."""
 
+import shutil
 import threading
 from pathlib import Path
 
@@ -316,14 +317,20 @@ def test_imported_files_become_takes_and_unusable_ones_are_named(qtbot, panel, t
     recorder.import_files([str(files / "room.wav")])  # background: every whole second
     qtbot.waitUntil(lambda: recorder.store.counts().get(SILENCE) == 2, timeout=10_000)
     recorder.label_box.setEditText("right")
+    folder = tmp_path / "folder"
+    (folder / "inner").mkdir(parents=True)
+    shutil.copy(files / "good.wav", folder / "a.wav")
+    shutil.copy(files / "three times.wav", folder / "inner" / "b.wav")  # a subfolder's files are not imported
+    (folder / "notes.txt").write_text("not a sound file")
     files_dropped = QMimeData()
-    files_dropped.setUrls([QUrl.fromLocalFile(str(files / "good.wav"))])
+    files_dropped.setUrls([QUrl.fromLocalFile(str(files / "good.wav")), QUrl.fromLocalFile(str(folder))])
     drag = (Qt.DropAction.CopyAction, files_dropped, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     enter, drop = QDragEnterEvent(QPoint(5, 5), *drag), QDropEvent(QPointF(5, 5), *drag)
     for event in (enter, drop):  # dragged onto the list, then dropped: imported as the label picked
         QApplication.sendEvent(recorder.take_list.viewport(), event)
         assert event.isAccepted()
-    qtbot.waitUntil(lambda: recorder.store.counts().get("right") == 1, timeout=10_000)
+    qtbot.waitUntil(lambda: recorder.message_label.text().startswith("Imported 2 takes of right"), timeout=10_000)
+    assert recorder.message_label.text() == "Imported 2 takes of right from 2 files"
 
 
 def test_an_unreadable_take_is_listed_and_playing_it_says_why(qtbot, panel, tmp_path):
