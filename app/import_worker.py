@@ -1,7 +1,7 @@
-"""Reading sound files the user imports as takes, off the GUI thread.
+"""Importing sound files as takes, off the GUI thread.
 
-Decoding and resampling a few hundred files takes seconds. The worker only reads and cuts; the
-recorder panel saves what comes back, since a `TakeStore` is used from one thread.
+Decoding, resampling and saving a few hundred files takes seconds. The worker saves through the
+same `TakeStore` as the recorder panel, whose lock keeps the two apart.
 """
 
 from __future__ import annotations
@@ -9,46 +9,47 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from audio.config import FeatureConfig
 from audio.dataset import AUDIO_SUFFIXES
 from audio.io import read_audio
+from audio.takes import TakeStore
 from audio.trim import takes_of
 
 log = logging.getLogger(__name__)
 
 
 class ImportWorker(QObject):
-    """Lives on a QThread; `cut` turns files into takes' clips (one per word: a file may hold several)
-    and names the files it cannot use."""
+    """Lives on a QThread; `cut` saves one take per word of each file and names the files it cannot use."""
 
     progress = Signal(int, int)  # (files read, files asked for)
-    finished = Signal(str, list, list)  # (label, [(file name, [clip (clip_samples,), ...])], [problem, ...])
+    finished = Signal(str, list, int, list)  # (label, names of the takes saved, files they came from, [problem, ...])
 
-    def __init__(self, config: FeatureConfig) -> None:
+    def __init__(self, store: TakeStore) -> None:
         super().__init__()
-        self.config = config
+        self.store = store
 
     @Slot(str, list)
     def cut(self, label: str, paths: list[str]) -> None:
         """`paths`: sound files, or folders whose sound files (not their subfolders') are imported."""
-        found: list[tuple[str, list[np.ndarray]]] = []
+        saved: list[str] = []
         problems: list[str] = []
         files = [str(file) for path in paths for file in sound_files(Path(path))]
+        used = 0
+        config = self.store.config
         for done, path in enumerate(files, 1):
             name = Path(path).name
             try:
-                audio = read_audio(path, self.config.sample_rate)
-                found.append((name, takes_of(label, audio, self.config, every_word=True)))
-            except ValueError as error:  # unreadable, empty, or no word in it (AudioFileError is a ValueError)
+                clips = takes_of(label, read_audio(path, config.sample_rate), config, every_word=True)
+                saved += [self.store.save(label, clip, device=f"imported from {name}").name for clip in clips]
+                used += 1
+            except (ValueError, OSError) as error:  # unreadable, empty, no word in it, or not saved
                 problems.append(f"{name}: {str(error).removeprefix(f'{path}: ')}")
             except Exception as error:  # a worker never lets anything escape; the panel names the file
                 log.exception("importing %s failed", path)
                 problems.append(f"{name}: {error}")
             self.progress.emit(done, len(files))
-        self.finished.emit(label, found, problems)
+        self.finished.emit(label, saved, used, problems)
 
 
 def sound_files(path: Path) -> list[Path]:

@@ -109,7 +109,7 @@ class RecorderPanel(QWidget):
         self.synth_worker.error.connect(self.show_message)
         self.synth_thread.start()
         self.import_thread = QThread(self)
-        self.import_worker = ImportWorker(store.config)
+        self.import_worker = ImportWorker(store)
         self.import_worker.moveToThread(self.import_thread)
         self._import.connect(self.import_worker.cut)
         self.import_worker.progress.connect(lambda done, total: self.show_message(f"Importing: {done}/{total} files"))
@@ -275,17 +275,11 @@ class RecorderPanel(QWidget):
         self.show_message(f"Importing as {label}…")
         self._import.emit(label, list(paths))
 
-    def _imported(self, label: str, found: list, problems: list) -> None:
-        """Save what the import worker cut (here: the store is used from this thread only) and say what was left out."""
+    def _imported(self, label: str, saved: list, files: int, problems: list) -> None:
+        """The import worker has saved `saved` (take names) from `files` files; say so, and what was left out."""
         self.import_button.setEnabled(True)
-        saved = []
-        for name, clips in found:
-            try:
-                saved += [self.store.save(label, clip, device=f"imported from {name}") for clip in clips]
-            except (ValueError, OSError) as error:
-                problems.append(f"{name}: {error}")
-        self.refresh(select=[take.name for take in saved])
-        message = f"Imported {plural(len(saved), 'take')} of {label} from {plural(len(found), 'file')}"
+        self.refresh(select=saved)
+        message = f"Imported {plural(len(saved), 'take')} of {label} from {plural(files, 'file')}"
         if problems:
             shown = 3
             more = f"; and {len(problems) - shown} more" if len(problems) > shown else ""

@@ -13,8 +13,11 @@ checked with `validate_label`, and a take's path must stay inside the store.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +43,17 @@ def speaker_name(text: str) -> str:
     return safe_name(text) or DEFAULT_SPEAKER
 
 
+def locked(method: Callable) -> Callable:
+    """Run a `TakeStore` method under the store's lock."""
+
+    @functools.wraps(method)
+    def under_lock(self: TakeStore, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return under_lock
+
+
 @dataclass(frozen=True)
 class Take:
     """One saved take; `name` is `label/file.wav`, the key in the metadata and the list files."""
@@ -56,12 +70,17 @@ class Take:
 
 
 class TakeStore:
-    """Takes under `root` (created if missing). Not thread-safe: use it from one thread."""
+    """Takes under `root` (created if missing).
+
+    Thread-safe: one lock serialises its listings, file moves and metadata writes, so the import
+    worker saves takes while the recorder panel lists, records and deletes them.
+    """
 
     def __init__(self, root: str | os.PathLike, speaker: str | None = None,
                  config: FeatureConfig | None = None) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
         self.config = config or FeatureConfig()
         self.removed_temp_files = remove_temp_files(self.root)
         self.metadata_problem = ""  # why takes.json was put aside, when it could not be read
@@ -78,6 +97,7 @@ class TakeStore:
         # who is recording: given, else the last one set (`set_speaker`), else DEFAULT_SPEAKER
         self.speaker = speaker_name(speaker or str(self._metadata.get("speaker", "")))
 
+    @locked
     def set_speaker(self, name: str) -> str:
         """Name the speaker of the takes recorded from now on (kept for the next session); returns the form
         used in file names and the metadata (`speaker_name`)."""
@@ -87,19 +107,23 @@ class TakeStore:
         self.speaker = speaker
         return speaker
 
+    @locked
     def labels(self) -> list[str]:
         """Labels with a folder in the store, sorted."""
         return [folder.name for folder in label_folders(self.root)]
 
+    @locked
     def counts(self) -> dict[str, int]:
         """Takes per label, for every label folder (0 for an emptied one)."""
         return {label: len(self._files(label)) for label in self.labels()}
 
+    @locked
     def takes(self, label: str | None = None) -> list[Take]:
         """Every take (of `label`), oldest first (names carry the time)."""
         labels = [validate_label(label)] if label is not None else self.labels()
         return [self._take(path) for name in labels for path in self._files(name)]
 
+    @locked
     def save(self, label: str, audio: np.ndarray, device: str = "") -> Take:
         """Write `audio` (samples,) as a new take of `label`; raises ValueError for a bad label."""
         folder = self._folder(label)
@@ -119,6 +143,7 @@ class TakeStore:
         """A take's audio (samples,) float32."""
         return read_audio(self._path(take), self.config.sample_rate)
 
+    @locked
     def delete(self, take: Take | str) -> str:
         """Move a take into DELETED_FOLDER, where no loader looks; returns its name for `restore`."""
         path = self._path(take)
@@ -130,6 +155,7 @@ class TakeStore:
         self._write_metadata()
         return name
 
+    @locked
     def restore(self, name: str) -> Take:
         """Bring a deleted take back under its label; raises FileNotFoundError when it is not among the deleted,
         ValueError when a take of that name is there again."""
@@ -145,6 +171,7 @@ class TakeStore:
         self._write_metadata()
         return self._take(target)
 
+    @locked
     def relabel(self, take: Take | str, label: str) -> Take:
         """Move a take to `label` (an atomic rename); raises ValueError for a bad label."""
         path = self._path(take)
