@@ -420,6 +420,7 @@ class RecorderPanel(QWidget):
                 continue
             item = QListWidgetItem("   ".join(filter(None, (take.label, take.speaker, take.time or take.path.stem))))
             item.setData(Qt.ItemDataRole.UserRole, take)
+            item.setToolTip("\n".join(filter(None, (take.name, take.device and f"source: {take.device}"))))
             self.take_list.addItem(item)
             stamp = stamps[take.path]
             self._items[take.path] = (stamp, item)

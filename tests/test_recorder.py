@@ -308,6 +308,7 @@ def test_imported_files_become_takes_and_unusable_ones_are_named(qtbot, panel, t
     start, end = speech_bounds(audio)
     assert audio.shape == (16_000,) and abs((start + end) / 2 - 8_000) < 1_000  # resampled, mono, word centred
     assert take.device == "imported from good.wav" and selected(recorder) == [take.name]
+    assert recorder.take_list.currentItem().toolTip() == f"{take.name}\nsource: imported from good.wav"
     recorder.import_files([str(files / "three times.wav")])
     qtbot.waitUntil(lambda: recorder.store.counts()["left"] == 4, timeout=10_000)
     assert recorder.message_label.text() == "Imported 3 takes of left from 1 file"
