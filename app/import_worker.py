@@ -11,8 +11,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from audio.dataset import AUDIO_SUFFIXES
+from audio.dataset import AUDIO_SUFFIXES, label_folders
 from audio.io import read_audio
+from audio.labels import validate_label
 from audio.takes import TakeStore
 from audio.trim import takes_of
 
@@ -22,8 +23,8 @@ log = logging.getLogger(__name__)
 class ImportWorker(QObject):
     """Lives on a QThread; `cut` saves one take per word of each file and names the files it cannot use."""
 
-    progress = Signal(int, int)  # (files read, files asked for)
-    finished = Signal(str, list, int, list)  # (label, names of the takes saved, files they came from, [problem, ...])
+    progress = Signal(int, int)  # (files read, files to read)
+    finished = Signal(list, int, list)  # (names of the takes saved, files they came from, [problem, ...])
 
     def __init__(self, store: TakeStore) -> None:
         super().__init__()
@@ -31,29 +32,52 @@ class ImportWorker(QObject):
 
     @Slot(str, list)
     def cut(self, label: str, paths: list[str]) -> None:
-        """`paths`: sound files, or folders whose sound files (not their subfolders') are imported."""
+        """Import `paths` (files and folders, see `import_plan`); `label` is the one picked, "" for none."""
+        plan, problems = import_plan(label, [Path(path) for path in paths])
         saved: list[str] = []
-        problems: list[str] = []
-        files = [str(file) for path in paths for file in sound_files(Path(path))]
         used = 0
         config = self.store.config
-        for done, path in enumerate(files, 1):
-            name = Path(path).name
+        for done, (take_label, path) in enumerate(plan, 1):
             try:
-                clips = takes_of(label, read_audio(path, config.sample_rate), config, every_word=True)
-                saved += [self.store.save(label, clip, device=f"imported from {name}").name for clip in clips]
+                clips = takes_of(take_label, read_audio(path, config.sample_rate), config, every_word=True)
+                saved += [self.store.save(take_label, clip, device=f"imported from {path.name}").name
+                          for clip in clips]
                 used += 1
             except (ValueError, OSError) as error:  # unreadable, empty, no word in it, or not saved
-                problems.append(f"{name}: {str(error).removeprefix(f'{path}: ')}")
+                problems.append(f"{path.name}: {str(error).removeprefix(f'{path}: ')}")
             except Exception as error:  # a worker never lets anything escape; the panel names the file
                 log.exception("importing %s failed", path)
-                problems.append(f"{name}: {error}")
-            self.progress.emit(done, len(files))
-        self.finished.emit(label, saved, used, problems)
+                problems.append(f"{path.name}: {error}")
+            self.progress.emit(done, len(plan))
+        self.finished.emit(saved, used, problems)
 
 
-def sound_files(path: Path) -> list[Path]:
-    """A folder's sound files by name (a dropped folder of takes); any other path as it is, to be read or named."""
-    if not path.is_dir():
-        return [path]
-    return sorted(file for file in path.iterdir() if file.is_file() and file.suffix.lower() in AUDIO_SUFFIXES)
+def import_plan(label: str, paths: list[Path]) -> tuple[list[tuple[str, Path]], list[str]]:
+    """What to import as what: ([(label, file), ...], [problem, ...]).
+
+    A folder in Speech Commands layout (a folder per label) gives each label folder's sound files
+    under that label; any other folder gives its own sound files, and a file itself, under `label`
+    (the one picked; "" when none is, which is a problem for those files).
+    """
+    plan: list[tuple[str, Path]] = []
+    problems: list[str] = []
+    for path in paths:
+        labelled = [folder for folder in label_folders(path) if sound_files(folder)] if path.is_dir() else []
+        for folder in labelled:
+            try:
+                plan += [(validate_label(folder.name), file) for file in sound_files(folder)]
+            except ValueError as error:
+                problems.append(f"{folder.name}/: {error}")
+        if labelled:
+            continue
+        for file in sound_files(path) if path.is_dir() else [path]:
+            if label:
+                plan.append((label, file))
+            else:
+                problems.append(f"{file.name}: pick a label for it first")
+    return plan, problems
+
+
+def sound_files(folder: Path) -> list[Path]:
+    """A folder's own sound files by name (not its subfolders')."""
+    return sorted(file for file in folder.iterdir() if file.is_file() and file.suffix.lower() in AUDIO_SUFFIXES)

@@ -3,13 +3,14 @@
 A take is read from the live engine's ring (the one the recogniser reads): Record (or Space)
 marks the ring position, waits `take_seconds`, reads from `pre_roll_seconds` before the mark,
 and cuts the 1 s around the speech. Background records `background_seconds` of `_silence_`
-material in 1 s pieces. Import files adds sound files as takes, cut the same way. Takes go to a
-`TakeStore`; a bad label gets a message, never a file.
+material in 1 s pieces. Import… adds sound files (or folders of them) as takes, cut the same
+way. Takes go to a `TakeStore`; a bad label gets a message, never a file.
 Typing a word the store and model do not know offers a synthesized starting set for it.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Protocol
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -136,10 +138,13 @@ class RecorderPanel(QWidget):
         self.background_button = QPushButton("Background")
         self.background_button.setToolTip(f"record {SILENCE} material: the room with nobody speaking")
         self.background_button.clicked.connect(self.record_background)
-        self.import_button = QPushButton("Import files…")
-        self.import_button.setToolTip("add sound files (WAV, FLAC, OGG; any sample rate, mono or stereo) as takes of "
-                                      "the label picked, each cut to the 1 s around its word")
-        self.import_button.clicked.connect(lambda: self.import_files())
+        self.import_button = QPushButton("Import…")
+        self.import_button.setToolTip("add sound files you have (WAV, FLAC, OGG; any sample rate, mono or stereo) as "
+                                      "takes, one per word said; or drop files and folders on the list")
+        import_menu = QMenu(self.import_button)
+        import_menu.addAction("Sound files, as the label picked…", lambda: self.import_files())
+        import_menu.addAction("A folder (a folder per label, or files as the label picked)…", self.import_folder)
+        self.import_button.setMenu(import_menu)
         self.synth_button = QPushButton("Synthesize starting set")
         self.synth_button.setToolTip("have the speech engines say the word, so it can be learned before you record it")
         self.synth_button.clicked.connect(self.synthesize_current)
@@ -198,7 +203,7 @@ class RecorderPanel(QWidget):
                            (QKeySequence(Qt.Key.Key_Return), self.play_selected),
                            (QKeySequence(Qt.Key.Key_Enter), self.play_selected)):
             QShortcut(keys, self.take_list, slot).setContext(Qt.ShortcutContext.WidgetShortcut)
-        self.file_drops = FileDrops(self.import_files)  # files dropped on the list are imported like Import files…
+        self.file_drops = FileDrops(self.import_files)  # files and folders dropped on the list are imported
         self.take_list.viewport().setAcceptDrops(True)
         self.take_list.viewport().installEventFilter(self.file_drops)
 
@@ -258,13 +263,18 @@ class RecorderPanel(QWidget):
         self.show_message(saved)
 
     def import_files(self, paths: list[str] | None = None) -> None:
-        """Add sound files (or a folder's) as takes of the label picked (asks for files without `paths`); they are
-        read off the GUI thread."""
+        """Add sound files as takes (asks for files without `paths`), read and saved off the GUI thread.
+
+        Files, and a folder's own files, go under the label picked; a folder with a folder per label
+        (Speech Commands layout) gives each its own label.
+        """
         try:
             label = validate_label(self.current_label())
         except ValueError as error:
-            self.show_message(f"Not imported: {error}")
-            return
+            if paths is None or not any(Path(path).is_dir() for path in paths):  # no folder to name the labels
+                self.show_message(f"Not imported: {error}")
+                return
+            label = ""
         if paths is None:
             patterns = " ".join(f"*{suffix}" for suffix in AUDIO_SUFFIXES)
             paths, _ = QFileDialog.getOpenFileNames(self, f"Import takes of {label}", "",
@@ -272,14 +282,22 @@ class RecorderPanel(QWidget):
         if not paths:
             return
         self.import_button.setEnabled(False)
-        self.show_message(f"Importing as {label}…")
+        self.show_message("Importing…")
         self._import.emit(label, list(paths))
 
-    def _imported(self, label: str, saved: list, files: int, problems: list) -> None:
+    def import_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import a folder of takes")
+        if folder:
+            self.import_files([folder])
+
+    def _imported(self, saved: list, files: int, problems: list) -> None:
         """The import worker has saved `saved` (take names) from `files` files; say so, and what was left out."""
         self.import_button.setEnabled(True)
         self.refresh(select=saved)
-        message = f"Imported {plural(len(saved), 'take')} of {label} from {plural(files, 'file')}"
+        per_label = Counter(name.partition("/")[0] for name in saved)
+        which = f" of {next(iter(per_label))}" if len(per_label) == 1 else \
+            f" ({', '.join(f'{count} of {label}' for label, count in per_label.items())})" if per_label else ""
+        message = f"Imported {plural(len(saved), 'take')}{which} from {plural(files, 'file')}"
         if problems:
             shown = 3
             more = f"; and {len(problems) - shown} more" if len(problems) > shown else ""

@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QFileDialog
 
 from app import thumbnail_worker
 from app.engine import SourceChoice
@@ -281,7 +281,7 @@ def test_only_this_label_lists_the_picked_labels_takes(qtbot, panel, tmp_path):
     assert sorted(listed(recorder)) == sorted([left.name, right.name])
 
 
-def test_imported_files_become_takes_and_unusable_ones_are_named(qtbot, panel, tmp_path):
+def test_imported_files_become_takes_and_unusable_ones_are_named(qtbot, panel, tmp_path, monkeypatch):
     rng = np.random.default_rng(1)
     word = np.concatenate([rng.normal(0, 0.002, 16_000), tone_clip("rise", 0), rng.normal(0, 0.002, 8_000)])
     stereo_44k = np.stack([word, word], axis=1)  # (samples, channels) at 16 kHz, resampled below
@@ -319,9 +319,8 @@ def test_imported_files_become_takes_and_unusable_ones_are_named(qtbot, panel, t
     qtbot.waitUntil(lambda: recorder.store.counts().get(SILENCE) == 2, timeout=10_000)
     recorder.label_box.setEditText("right")
     folder = tmp_path / "folder"
-    (folder / "inner").mkdir(parents=True)
+    folder.mkdir()
     shutil.copy(files / "good.wav", folder / "a.wav")
-    shutil.copy(files / "three times.wav", folder / "inner" / "b.wav")  # a subfolder's files are not imported
     (folder / "notes.txt").write_text("not a sound file")
     files_dropped = QMimeData()
     files_dropped.setUrls([QUrl.fromLocalFile(str(files / "good.wav")), QUrl.fromLocalFile(str(folder))])
@@ -332,6 +331,23 @@ def test_imported_files_become_takes_and_unusable_ones_are_named(qtbot, panel, t
         assert event.isAccepted()
     qtbot.waitUntil(lambda: recorder.message_label.text().startswith("Imported 2 takes of right"), timeout=10_000)
     assert recorder.message_label.text() == "Imported 2 takes of right from 2 files"
+    layout = tmp_path / "speech commands"  # a folder per label: each gives its own label, none need be picked
+    for label, name in (("up", "good.wav"), ("down", "three times.wav")):
+        (layout / label).mkdir(parents=True)
+        shutil.copy(files / name, layout / label / name)
+    recorder.label_box.setEditText("")
+    recorder.import_files([str(files / "good.wav")])
+    assert recorder.message_label.text() == "Not imported: a label cannot be empty"
+    recorder.import_files([str(layout)])
+    qtbot.waitUntil(lambda: recorder.message_label.text().startswith("Imported 4"), timeout=10_000)
+    assert recorder.message_label.text() == "Imported 4 takes (3 of down, 1 of up) from 2 files"
+    files_action, folder_action = recorder.import_button.menu().actions()  # the button's two ways in
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *args: pytest.fail("no files without a label"))
+    files_action.trigger()
+    assert recorder.message_label.text() == "Not imported: a label cannot be empty"
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args: str(layout))
+    folder_action.trigger()
+    qtbot.waitUntil(lambda: recorder.store.counts()["down"] == 6, timeout=10_000)
 
 
 def test_an_unreadable_take_is_listed_and_playing_it_says_why(qtbot, panel, tmp_path):
