@@ -106,7 +106,9 @@ class RecorderPanel(QWidget):
         self.synth_worker = SynthWorker()
         self.synth_worker.moveToThread(self.synth_thread)
         self._synthesize.connect(self.synth_worker.synthesize)
-        self.synth_worker.progress.connect(lambda done, total: self.show_message(f"Synthesizing: {done}/{total}"))
+        # Worker signals go to this panel's own methods, which Qt queues to the GUI thread; a lambda would
+        # run on the worker's thread and touch the widgets from there.
+        self.synth_worker.progress.connect(self._synthesis_progress)
         self.synth_worker.finished.connect(self._synthesized)
         self.synth_worker.error.connect(self.show_message)
         self.synth_thread.start()
@@ -114,7 +116,7 @@ class RecorderPanel(QWidget):
         self.import_worker = ImportWorker(store)
         self.import_worker.moveToThread(self.import_thread)
         self._import.connect(self.import_worker.cut)
-        self.import_worker.progress.connect(lambda done, total: self.show_message(f"Importing: {done}/{total} files"))
+        self.import_worker.progress.connect(self._import_progress)
         self.import_worker.finished.connect(self._imported)
         self.import_thread.start()
         self.thumbnail_thread = QThread(self)
@@ -411,6 +413,12 @@ class RecorderPanel(QWidget):
         self.synth_button.setEnabled(False)
         self.show_message(f"Synthesizing {STARTER_CLIPS} clips of {word!r}…")
         self._synthesize.emit(str(self.starter_root), word, STARTER_CLIPS)
+
+    def _synthesis_progress(self, done: int, total: int) -> None:
+        self.show_message(f"Synthesizing: {done}/{total}")
+
+    def _import_progress(self, done: int, total: int) -> None:
+        self.show_message(f"Importing: {done}/{total} files")
 
     def _synthesized(self, word: str, count: int) -> None:
         self.synth_button.setEnabled(True)

@@ -203,6 +203,14 @@ def test_thumbnails_are_read_off_the_gui_thread_and_only_for_new_or_changed_take
     assert [name for name, _ in reads] == [first[1].name]
 
 
+def messages_on_threads(recorder) -> set:
+    """The threads the panel's messages are shown from, from now on: only the GUI thread may touch a widget."""
+    threads = set()
+    show = recorder.show_message
+    recorder.show_message = lambda text: threads.add(threading.current_thread()) or show(text)
+    return threads
+
+
 def listed(recorder) -> list[str]:
     items = (recorder.take_list.item(row) for row in range(recorder.take_list.count()))
     return [item.data(Qt.ItemDataRole.UserRole).name for item in items]
@@ -297,6 +305,7 @@ def test_imported_files_become_takes_and_unusable_ones_are_named(qtbot, panel, t
     recorder.import_files([str(files / "good.wav")])
     assert recorder.message_label.text().startswith("Not imported: ") and recorder.store.counts() == {}
     recorder.label_box.setEditText("left")
+    threads = messages_on_threads(recorder)
     recorder.import_files([str(files / name) for name in ("good.wav", "corrupt.wav", "empty.wav", "silent.wav")])
     qtbot.waitUntil(lambda: recorder.message_label.text().startswith("Imported"), timeout=10_000)
     message = recorder.message_label.text()
@@ -312,7 +321,7 @@ def test_imported_files_become_takes_and_unusable_ones_are_named(qtbot, panel, t
     recorder.import_files([str(files / "three times.wav")])
     qtbot.waitUntil(lambda: recorder.store.counts()["left"] == 4, timeout=10_000)
     assert recorder.message_label.text() == "Imported 3 takes of left from 1 file"
-    assert recorder.import_button.isEnabled()
+    assert recorder.import_button.isEnabled() and threads == {threading.main_thread()}  # the progress messages too
     sf.write(files / "room.wav", rng.normal(0, 0.01, 40_000).astype(np.float32), 16_000)
     recorder.label_box.setEditText(SILENCE)
     recorder.import_files([str(files / "room.wav")])  # background: every whole second
@@ -408,9 +417,11 @@ def test_typing_a_new_word_synthesizes_a_starting_set(qtbot, panel, monkeypatch)
     assert not recorder.synth_button.isEnabled()  # a known word needs no starting set
     recorder.label_box.setEditText("banana")
     assert recorder.synth_button.isEnabled()
+    threads = messages_on_threads(recorder)
     recorder.synth_button.click()
     qtbot.waitUntil(lambda: "ready" in recorder.message_label.text(), timeout=30_000)
     assert recorder.starter_counts() == {"banana": 3}
+    assert threads == {threading.main_thread()}  # the progress messages too
     assert "(+3 synth)" in recorder.counts_label.text()
 
 
