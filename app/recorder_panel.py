@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QSize, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QObject, QSize, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -435,6 +435,7 @@ class RecorderPanel(QWidget):
         """Reload the takes, thumbnails and counts from the store; then the takes named in `select` are selected."""
         self.take_list.clear()
         self._items = {}
+        select, chosen = set(select), QItemSelection()
         takes = self.store.takes()
         stamps = {take.path: file_stamp(take.path) for take in takes}
         self._thumbnails = {path: kept for path, kept in self._thumbnails.items() if path in stamps}  # gone: forgotten
@@ -458,7 +459,12 @@ class RecorderPanel(QWidget):
             else:
                 item.setIcon(self.placeholder_icon)
             if take.name in select:
-                self.take_list.setCurrentItem(item, QItemSelectionModel.SelectionFlag.Select)
+                index = self.take_list.indexFromItem(item)
+                chosen.select(index, index)
+        if not chosen.isEmpty():  # one selection change: one per take scrolled the list each time (seconds for 1,000)
+            selection = self.take_list.selectionModel()
+            selection.select(chosen, QItemSelectionModel.SelectionFlag.Select)
+            selection.setCurrentIndex(chosen.indexes()[-1], QItemSelectionModel.SelectionFlag.NoUpdate)
         counts, starter = self.store.counts(), self.starter_counts()
         parts = [f"<b>{label}</b> {counts.get(label, 0)}" + (f" (+{starter[label]} synth)" if label in starter else "")
                  for label in sorted(set(counts) | set(starter))]
