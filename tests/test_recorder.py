@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from app import thumbnail_worker
 from app.engine import SourceChoice
 from app.recorder_panel import RecorderPanel
+from app.waveform_icon import BACKGROUND, WAVE, waveform_image
 from audio.clipping import clipped_share, is_clipped
 from audio.io import read_audio, write_wav
 from audio.labels import SILENCE
@@ -451,3 +452,14 @@ def test_clipped_share_counts_full_scale_samples():
     assert clipped_share(audio) == 0.001 and not is_clipped(audio)  # at the limit: still fine
     audio[10:20] = -1.0
     assert clipped_share(audio) == 0.002 and is_clipped(audio)
+
+
+def test_a_thumbnail_lights_each_column_from_its_highest_sample_to_its_lowest(qtbot):
+    audio = np.zeros(12_000, np.float32)
+    audio[5_000:7_000] = np.tile([1.0, -1.0], 1_000)  # full scale in the middle, silence around it
+    image = waveform_image(audio, width=12, height=36)
+    lit = np.array([[image.pixel(x, y) == WAVE for x in range(12)] for y in range(36)])  # (height, width)
+    assert lit[1:35, 5].all() and not lit[0, 5]  # the loud column spans the picture
+    assert lit[:, 0].sum() == 1 and lit[18, 0]  # a silent column is the middle line
+    assert image.pixel(0, 0) == BACKGROUND
+
