@@ -38,7 +38,11 @@ def speech_frames(audio: np.ndarray, config: FeatureConfig | None = None) -> np.
     config = config or FeatureConfig()
     if len(audio) < config.hop_length:
         return None
-    levels = frame_levels(audio, config.hop_length)  # (frames,)
+    return loud_frames(frame_levels(audio, config.hop_length))
+
+
+def loud_frames(levels: np.ndarray) -> np.ndarray | None:
+    """`speech_frames`' rule on frame levels (frames,) already measured."""
     peak = float(levels.max())
     floor = float(np.percentile(levels, FLOOR_PERCENTILE))
     if peak <= 0 or peak < max(floor, 1e-6) * 10 ** (ABOVE_FLOOR_DB / 20):
@@ -65,10 +69,13 @@ def word_spans(audio: np.ndarray, config: FeatureConfig | None = None) -> list[t
     clicks, not words.
     """
     config = config or FeatureConfig()
-    speech = speech_frames(audio, config)
+    hop = config.hop_length
+    if len(audio) < hop:
+        return []
+    levels = frame_levels(audio, hop)  # (frames,)
+    speech = loud_frames(levels)
     if speech is None:
         return []
-    hop = config.hop_length
     gap = round(WORD_GAP_SECONDS * config.sample_rate / hop)
     runs: list[list[int]] = []  # [first frame, last frame + 1]
     for frame in np.flatnonzero(speech):
@@ -76,7 +83,6 @@ def word_spans(audio: np.ndarray, config: FeatureConfig | None = None) -> list[t
             runs[-1][1] = frame + 1
         else:
             runs.append([frame, frame + 1])
-    levels = frame_levels(audio, hop)
     loudest = max(float(levels[a:b].max()) for a, b in runs)
     shortest = round(MIN_WORD_SECONDS * config.sample_rate / hop)
     return [(a * hop, min(len(audio), b * hop)) for a, b in runs
