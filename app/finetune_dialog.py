@@ -30,7 +30,7 @@ from app.finetune_worker import FinetuneWorker
 from audio.config import FeatureConfig
 from audio.io import AudioFileError, read_audio
 from audio.takes import HELD_OUT_FRACTION, HELD_OUT_MIN_TAKES
-from model.adapt import AdaptRequest, more_takes_advice, unreadable_note
+from model.adapt import AdaptRequest, more_takes_advice, unreadable_note, weak_labels
 from model.versions import VersionStore
 
 # Redrawing the two curves costs the GUI thread tens of times what the label and the bar cost, and
@@ -55,6 +55,7 @@ class FinetuneDialog(QDialog):
     model_chosen = Signal(str)  # the folder of the version the user switched to
     play_requested = Signal(object, int)  # (audio (samples,), sample rate): a misheard take to hear
     take_chosen = Signal(str)  # a misheard take's name (label/file.wav), to relabel or delete in the takes list
+    label_chosen = Signal(str)  # a weak word, to review its takes and record more in the takes list
     _run = Signal(object, str, str)
 
     def __init__(self, request: AdaptRequest, versions_root: str | Path, parent_name: str, summary: str,
@@ -124,6 +125,7 @@ class FinetuneDialog(QDialog):
         header.setStretchLastSection(True)
         self.advice = QLabel("")  # which words want more takes, once a result is in
         self.advice.setWordWrap(True)
+        self.review_row = QHBoxLayout()  # a button per weak word: its takes in the takes list
         self.misheard = QListWidget()  # the new model's wrong answers on held-out takes, most confident first
         self.misheard.itemDoubleClicked.connect(lambda _item: self.play_misheard())
         self.misheard_label = QLabel(MISHEARD_TITLE)
@@ -154,6 +156,7 @@ class FinetuneDialog(QDialog):
         column.addWidget(plots, 1)  # the curves and the per-word table share the height
         column.addLayout(results, 1)
         column.addWidget(self.advice)
+        column.addLayout(self.review_row)
 
     def start(self) -> None:
         if self.running:
@@ -165,6 +168,7 @@ class FinetuneDialog(QDialog):
         self.use_button.setEnabled(False)
         self.progress_bar.setValue(0)
         self.advice.setText("")
+        self.show_review_buttons([])
         self.misheard.clear()
         self.eta_label.setText("Preparing: synthesizing base-vocabulary material (cached after the first run)…")
         self._run.emit(self.request, str(self.versions_root), self.parent_name)
@@ -226,6 +230,7 @@ class FinetuneDialog(QDialog):
             item.setToolTip(error["path"])
             self.misheard.addItem(item)
         self.advice.setText(" ".join(filter(None, (unreadable_note(result["unreadable"]), more_takes_advice(after)))))
+        self.show_review_buttons(list(weak_labels(after)))
         self.use_button.setEnabled(True)
 
     def take_changed(self, old: str, new: str) -> None:
@@ -261,6 +266,20 @@ class FinetuneDialog(QDialog):
             self.misheard_label.setText(f"{MISHEARD_TITLE}<br>Cannot play it: {error}")
             return
         self.play_requested.emit(audio, rate)
+
+    def show_review_buttons(self, labels: list[str]) -> None:
+        """One "Review <word>'s takes" button per weak word, in place of the last result's."""
+        while self.review_row.count():
+            button = self.review_row.takeAt(0).widget()  # None for the stretch after the buttons
+            if button is not None:
+                button.deleteLater()
+        for label in labels:
+            button = QPushButton(f"Review {label}'s takes")
+            button.setToolTip(f"list only the takes of {label} in Record & fine-tune, to play, fix and add to them")
+            button.clicked.connect(lambda _checked=False, label=label: self.label_chosen.emit(label))
+            self.review_row.addWidget(button)
+        if labels:
+            self.review_row.addStretch(1)
 
     def show_misheard(self) -> None:
         """Ask for the selected misheard take to be shown among the user's takes."""

@@ -219,6 +219,7 @@ class MainWindow(QMainWindow):
         dialog.model_chosen.connect(self.open_model)
         dialog.play_requested.connect(self.play_requested.emit)
         dialog.take_chosen.connect(self.show_take)
+        dialog.label_chosen.connect(self.show_label)
         self.recorder.take_changed.connect(dialog.take_changed)
         dialog.show()
         self.finetune_dialog = dialog
@@ -228,6 +229,12 @@ class MainWindow(QMainWindow):
         """Bring the Record & fine-tune tab up with the take `name` (label/file.wav) selected."""
         self.tabs.setCurrentWidget(self.recorder)
         self.recorder.select_take(name)
+
+    def show_label(self, label: str) -> None:
+        """Bring the Record & fine-tune tab up listing only the takes of `label`, ready to record more."""
+        self.tabs.setCurrentWidget(self.recorder)
+        self.recorder.label_box.setEditText(label)
+        self.recorder.only_label.setChecked(True)
 
     def open_versions(self) -> VersionsDialog | None:
         """Switch between model versions, or roll back to an older one; a broken versions index is reported."""

@@ -398,6 +398,17 @@ def test_dialog_lists_the_misheard_takes_plays_shows_and_follows_them(qtbot, tmp
     assert first.text() == f"[now under rise]  fall → rise (91%)  {take.name}"
     assert first.flags() & Qt.ItemFlag.ItemIsEnabled
     assert dialog.misheard.item(1).text() == "fall → dip (60%)  gone.wav"  # other entries stay as they were
+    window.recorder.store.save("fall", tone_clip("fall", 2))  # beside the take now under "rise"
+    window.tabs.setCurrentIndex(0)
+    [review] = [dialog.review_row.itemAt(index).widget() for index in range(dialog.review_row.count())
+                if dialog.review_row.itemAt(index).widget() is not None]
+    assert review.text() == "Review fall's takes"  # the word below 95 %
+    review.click()  # its takes, alone, where more can be recorded
+    recorder = window.recorder
+    assert window.tabs.currentWidget() is recorder and recorder.current_label() == "fall"
+    assert recorder.only_label.isChecked()
+    shown = [recorder.take_list.item(row).data(Qt.ItemDataRole.UserRole) for row in range(recorder.take_list.count())]
+    assert shown and {take.label for take in shown} == {"fall"}
     dialog.close()
 
 
