@@ -87,12 +87,14 @@ class RecorderPanel(QWidget):
 
     def __init__(self, store: TakeStore, source: RecordingSource, starter_root: str | Path, *,
                  take_seconds: float = 1.5, pre_roll_seconds: float = 0.3, background_seconds: float = 3.0,
+                 several_seconds: float = 6.0,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store, self.source, self.starter_root = store, source, Path(starter_root)
         self.rate = store.config.sample_rate
         self.take_seconds, self.pre_roll_seconds, self.background_seconds = (take_seconds, pre_roll_seconds,
                                                                              background_seconds)
+        self.several_seconds = several_seconds  # Record several: the word said again and again, a take a word
         self.model_labels: tuple[str, ...] = ()
         self.recording: str | None = None  # the label being recorded
         self.deleted: list[list[str]] = []  # this session's deletions (each one press's takes), the latest last
@@ -137,6 +139,10 @@ class RecorderPanel(QWidget):
         self.label_box.currentTextChanged.connect(self._label_changed)
         self.record_button = QPushButton("● Record (Space)")
         self.record_button.clicked.connect(self.record)
+        self.several_button = QPushButton(f"Several ({self.several_seconds:g} s)")
+        self.several_button.setToolTip(f"record {self.several_seconds:g} s in which you say the word again and again, "
+                                       "with a short pause between: each one becomes a take (Shift+Space)")
+        self.several_button.clicked.connect(self.record_several)
         self.background_button = QPushButton("Background")
         self.background_button.setToolTip(f"record {SILENCE} material: the room with nobody speaking")
         self.background_button.clicked.connect(self.record_background)
@@ -159,7 +165,8 @@ class RecorderPanel(QWidget):
         top.addWidget(self.speaker_box)
         top.addWidget(QLabel("Label:"))
         top.addWidget(self.label_box, 1)
-        for button in (self.record_button, self.background_button, self.import_button, self.synth_button):
+        for button in (self.record_button, self.several_button, self.background_button, self.import_button,
+                       self.synth_button):
             top.addWidget(button)
         self.counts_label = QLabel()
         self.counts_label.setWordWrap(True)
@@ -200,6 +207,8 @@ class RecorderPanel(QWidget):
         column.addWidget(self.message_label)
         self.space = QShortcut(QKeySequence(Qt.Key.Key_Space), self, self.record)
         self.space.setContext(Qt.ShortcutContext.WindowShortcut)
+        QShortcut(QKeySequence("Shift+Space"), self, self.record_several).setContext(
+            Qt.ShortcutContext.WindowShortcut)
         for keys, slot in ((QKeySequence.StandardKey.Delete, self.delete_selected),
                            (QKeySequence.StandardKey.Undo, self.undo_delete),
                            (QKeySequence(Qt.Key.Key_Return), self.play_selected),
@@ -222,10 +231,14 @@ class RecorderPanel(QWidget):
     def record(self) -> None:
         self._start(self.current_label(), self.take_seconds)
 
+    def record_several(self) -> None:
+        """Record `several_seconds` in which the word is said again and again; each one said becomes a take."""
+        self._start(self.current_label(), self.several_seconds, every_word=True)
+
     def record_background(self) -> None:
         self._start(SILENCE, self.background_seconds)
 
-    def _start(self, label: str, seconds: float) -> None:
+    def _start(self, label: str, seconds: float, every_word: bool = False) -> None:
         if self.recording is not None:
             self.show_message(f"Still recording {self.recording}: wait for that take to be saved")
             return
@@ -241,11 +254,13 @@ class RecorderPanel(QWidget):
         self.recording = label
         start = position - round(self.pre_roll_seconds * self.rate) if label != SILENCE else position
         self.record_button.setText("Recording…")
-        self.show_message(f"Recording {label} — speak now" if label != SILENCE else "Recording background — keep quiet")
+        self.show_message("Recording background — keep quiet" if label == SILENCE else
+                          f"Recording {label} for {seconds:g} s — say it again and again, with a pause between"
+                          if every_word else f"Recording {label} — speak now")
         stop = position + round(seconds * self.rate)
-        QTimer.singleShot(round(seconds * 1000), lambda: self._finish(label, start, stop))
+        QTimer.singleShot(round(seconds * 1000), lambda: self._finish(label, start, stop, every_word))
 
-    def _finish(self, label: str, start: int, stop: int) -> None:
+    def _finish(self, label: str, start: int, stop: int, every_word: bool = False) -> None:
         self.recording = None
         self.record_button.setText("● Record (Space)")
         try:
@@ -254,7 +269,7 @@ class RecorderPanel(QWidget):
                 raise ValueError(f"the input delivered {len(audio) / self.rate:.1f} s of the "
                                  f"{(stop - start) / self.rate:.1f} s asked for; is it still running?")
             takes = [self.store.save(label, clip, device=self.source.input_title)
-                     for clip in takes_of(label, audio, self.store.config)]
+                     for clip in takes_of(label, audio, self.store.config, every_word)]
         except (ValueError, OSError) as error:
             self.show_message(f"Not recorded: {error}")
             return

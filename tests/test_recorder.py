@@ -391,6 +391,27 @@ def test_a_take_without_a_word_is_not_saved_but_background_is(qtbot, panel, room
     qtbot.waitUntil(lambda: recorder.store.counts() == {SILENCE: 1}, timeout=5_000)
 
 
+def test_record_several_saves_a_take_for_each_word_said(qtbot, panel):
+    rng = np.random.default_rng(4)
+    audio = rng.normal(0, 0.002, 80_000).astype(np.float32)  # 5 s; the press is at 3.5 s (ArraySource)
+    word = tone_clip("rise", 0)
+    start, end = speech_bounds(word)
+    for at in (52_000, 68_800):  # two words said after the press, 0.55 s apart
+        audio[at : at + end - start] += word[start:end]
+    recorder = panel(audio, several_seconds=1.5)
+    recorder.label_box.setEditText("left")
+    recorder.several_button.click()
+    qtbot.waitUntil(lambda: recorder.message_label.text().startswith("Saved"), timeout=5_000)
+    assert recorder.message_label.text() == "Saved 2 takes of left"
+    clips = [recorder.store.read(take) for take in recorder.store.takes("left")]
+    for clip in clips:  # a whole word in each (the first sits near the recording's start, so not centred)
+        first, last = speech_bounds(clip)
+        assert abs((last - first) - (end - start)) < 800
+    assert not np.allclose(clips[0], clips[1])  # two takes, not one word twice
+    recorder.record()  # a plain take of the same stretch keeps one word
+    qtbot.waitUntil(lambda: recorder.store.counts()["left"] == 3, timeout=5_000)
+
+
 def test_a_clipped_take_is_saved_with_a_warning(qtbot, panel):
     hot = np.clip(speech() * 20, -1.0, 1.0)  # the word's peaks flattened at full scale
     recorder = panel(hot, take_seconds=1.5)
