@@ -4,9 +4,9 @@ A take is read from the live engine's ring (the one the recogniser reads): Recor
 marks the ring position, waits `take_seconds`, reads from `pre_roll_seconds` before the mark,
 and cuts the 1 s around the speech; Several (Shift+Space) records `several_seconds` and keeps a
 take of each word said. Background records `background_seconds` of `_silence_` material in 1 s
-pieces. Import… adds sound files (or folders of them) as takes, cut the same
-way. Takes go to a `TakeStore`; a bad label gets a message, never a file.
-Typing a word the store and model do not know offers a synthesized starting set for it.
+pieces. Import… adds sound files (or folders of them) as takes, cut the same way. Takes go to a
+`TakeStore`; a bad label gets a message, never a file. Typing a word the store and model do not
+know offers a synthesized starting set for it.
 """
 
 from __future__ import annotations
