@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QObject, QSize, Qt, QThread, QTimer, Signal
@@ -46,6 +46,8 @@ from audio.labels import SILENCE, validate_label
 from audio.synthesis.starter import STARTER_CLIPS
 from audio.takes import Take, TakeStore, speaker_name
 from audio.trim import takes_of
+
+Worker = TypeVar("Worker", bound=QObject)  # a worker object, moved onto a thread of its own
 
 
 class RecordingSource(Protocol):
@@ -88,8 +90,7 @@ class RecorderPanel(QWidget):
 
     def __init__(self, store: TakeStore, source: RecordingSource, starter_root: str | Path, *,
                  take_seconds: float = 1.5, pre_roll_seconds: float = 0.3, background_seconds: float = 3.0,
-                 several_seconds: float = 6.0,
-                 parent: QWidget | None = None) -> None:
+                 several_seconds: float = 6.0, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store, self.source, self.starter_root = store, source, Path(starter_root)
         self.rate = store.config.sample_rate
@@ -105,32 +106,32 @@ class RecorderPanel(QWidget):
         self._items: dict[Path, tuple[tuple[int, int], QListWidgetItem]] = {}  # the list's rows, for thumbnails
         self.placeholder_icon = QIcon(QPixmap.fromImage(blank_image()))  # rows keep their height while drawn
         self._build()
-        self.synth_thread = QThread(self)
-        self.synth_worker = SynthWorker()
-        self.synth_worker.moveToThread(self.synth_thread)
+        self._threads: list[QThread] = []
+        self.synth_worker = self._on_own_thread(SynthWorker())
+        self.import_worker = self._on_own_thread(ImportWorker(store))
+        self.thumbnail_worker = self._on_own_thread(ThumbnailWorker())
         self._synthesize.connect(self.synth_worker.synthesize)
+        self._import.connect(self.import_worker.cut)
+        self._draw.connect(self.thumbnail_worker.draw)
         # Worker signals go to this panel's own methods, which Qt queues to the GUI thread; a lambda would
         # run on the worker's thread and touch the widgets from there.
         self.synth_worker.progress.connect(self._synthesis_progress)
         self.synth_worker.finished.connect(self._synthesized)
         self.synth_worker.error.connect(self.show_message)
-        self.synth_thread.start()
-        self.import_thread = QThread(self)
-        self.import_worker = ImportWorker(store)
-        self.import_worker.moveToThread(self.import_thread)
-        self._import.connect(self.import_worker.cut)
         self.import_worker.progress.connect(self._import_progress)
         self.import_worker.finished.connect(self._imported)
-        self.import_thread.start()
-        self.thumbnail_thread = QThread(self)
-        self.thumbnail_worker = ThumbnailWorker()
-        self.thumbnail_worker.moveToThread(self.thumbnail_thread)
-        self._draw.connect(self.thumbnail_worker.draw)
         self.thumbnail_worker.drawn.connect(self._drawn)
-        self.thumbnail_thread.start()
         self.refresh()
         if store.metadata_problem:
             self.show_message(f"Your takes' details file was put aside: {store.metadata_problem}")
+
+    def _on_own_thread(self, worker: Worker) -> Worker:
+        """`worker`, moved onto a started thread of its own (`shutdown` stops them all)."""
+        thread = QThread(self)
+        worker.moveToThread(thread)
+        thread.start()
+        self._threads.append(thread)
+        return worker
 
     def _build(self) -> None:
         self.label_box = QComboBox()
@@ -539,13 +540,10 @@ class RecorderPanel(QWidget):
 
     def shutdown(self) -> None:
         """Stop the worker threads (the window calls this when it closes)."""
-        self.synth_worker.stop()
-        self.synth_thread.quit()
-        self.synth_thread.wait()
-        self.import_thread.quit()
-        self.import_thread.wait()
-        self.thumbnail_thread.quit()
-        self.thumbnail_thread.wait()
+        self.synth_worker.stop()  # a starting set in progress ends after its current clip
+        for thread in self._threads:
+            thread.quit()
+            thread.wait()
 
 
 def plural(count: int, noun: str) -> str:
