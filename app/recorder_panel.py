@@ -287,6 +287,9 @@ class RecorderPanel(QWidget):
         Files, and a folder's own files, go under the label picked; a folder with a folder per label
         (Speech Commands layout) gives each its own label.
         """
+        if not self.import_button.isEnabled():  # files dropped while an import runs
+            self.show_message("Still importing: drop them again when it is done")
+            return
         try:
             label = validate_label(self.current_label())
         except ValueError as error:

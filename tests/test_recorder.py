@@ -320,13 +320,16 @@ def test_imported_files_become_takes_and_unusable_ones_are_named(qtbot, panel, t
     assert take.device == "imported from good.wav" and selected(recorder) == [take.name]
     assert recorder.take_list.currentItem().toolTip() == f"{take.name}\nsource: imported from good.wav"
     recorder.import_files([str(files / "three times.wav")])
-    qtbot.waitUntil(lambda: recorder.store.counts()["left"] == 4, timeout=10_000)
+    recorder.import_files([str(files / "good.wav")])  # dropped before the first is done: said, not queued
+    assert recorder.message_label.text() == "Still importing: drop them again when it is done"
+    qtbot.waitUntil(lambda: recorder.message_label.text().startswith("Imported"), timeout=10_000)
     assert recorder.message_label.text() == "Imported 3 takes of left from 1 file"
+    assert recorder.store.counts()["left"] == 4
     assert recorder.import_button.isEnabled() and threads == {threading.main_thread()}  # the progress messages too
     sf.write(files / "room.wav", rng.normal(0, 0.01, 40_000).astype(np.float32), 16_000)
     recorder.label_box.setEditText(SILENCE)
     recorder.import_files([str(files / "room.wav")])  # background: every whole second
-    qtbot.waitUntil(lambda: recorder.store.counts().get(SILENCE) == 2, timeout=10_000)
+    qtbot.waitUntil(lambda: recorder.message_label.text().startswith("Imported 2 takes of _silence_"), timeout=10_000)
     recorder.label_box.setEditText("right")
     folder = tmp_path / "folder"
     folder.mkdir()
