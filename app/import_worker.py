@@ -62,15 +62,19 @@ def import_plan(label: str, paths: list[Path]) -> tuple[list[tuple[str, Path]], 
     plan: list[tuple[str, Path]] = []
     problems: list[str] = []
     for path in paths:
-        labelled = [folder for folder in label_folders(path) if sound_files(folder)] if path.is_dir() else []
-        for folder in labelled:
+        try:
+            labelled = {folder: sound_files(folder) for folder in label_folders(path)} if path.is_dir() else {}
+            labelled = {folder: files for folder, files in labelled.items() if files}
+            loose = [] if labelled else sound_files(path) if path.is_dir() else [path]
+        except OSError as error:  # a folder that cannot be listed
+            problems.append(f"{path.name}: {error}")
+            continue
+        for folder, files in labelled.items():
             try:
-                plan += [(validate_label(folder.name), file) for file in sound_files(folder)]
+                plan += [(validate_label(folder.name), file) for file in files]
             except ValueError as error:
                 problems.append(f"{folder.name}/: {error}")
-        if labelled:
-            continue
-        for file in sound_files(path) if path.is_dir() else [path]:
+        for file in loose:
             if label:
                 plan.append((label, file))
             else:

@@ -13,7 +13,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from app import thumbnail_worker
+from app import import_worker, thumbnail_worker
 from app.engine import SourceChoice
 from app.recorder_panel import RecorderPanel
 from app.waveform_icon import BACKGROUND, WAVE, waveform_image
@@ -361,6 +361,19 @@ def test_imported_files_become_takes_and_unusable_ones_are_named(qtbot, panel, t
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args: str(layout))
     folder_action.trigger()
     qtbot.waitUntil(lambda: recorder.store.counts()["down"] == 6, timeout=10_000)
+
+
+def test_a_folder_that_cannot_be_listed_is_named_and_the_rest_is_imported(tmp_path, monkeypatch):
+    unlistable, take = tmp_path / "locked", tmp_path / "take.wav"
+    unlistable.mkdir()
+    write_wav(take, tone_clip("rise", 0))
+
+    def refuse(folder):
+        raise PermissionError(13, "Permission denied", str(folder))
+
+    monkeypatch.setattr(import_worker, "label_folders", refuse)  # as root, no folder can be made unlistable
+    plan, problems = import_worker.import_plan("left", [unlistable, take])
+    assert plan == [("left", take)] and problems == [f"locked: [Errno 13] Permission denied: '{unlistable}'"]
 
 
 def test_an_unreadable_take_is_listed_and_playing_it_says_why(qtbot, panel, tmp_path):
