@@ -22,7 +22,7 @@ import numpy as np
 import soxr
 
 from audio.config import FeatureConfig
-from audio.ring_buffer import BlockRing, RingBuffer
+from audio.ring_buffer import RING_SECONDS, BlockRing, RingBuffer
 from audio.worker_thread import StoppableThread
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ class MicrophoneCapture:
     """
 
     def __init__(self, device: str | None = None, config: FeatureConfig | None = None, *,
-                 buffer_seconds: float = 5.0, block_seconds: float = 0.02, channels: int = 1,
+                 buffer_seconds: float = RING_SECONDS, block_seconds: float = 0.02, channels: int = 1,
                  stall_seconds: float = 2.0, startup_seconds: float = 5.0,
                  on_event: EventHandler | None = None, sd: Any = None) -> None:
         self.device_name = device

@@ -14,7 +14,7 @@ import numpy as np
 from audio.capture import EventHandler, SourceEvent
 from audio.config import FeatureConfig
 from audio.io import read_audio
-from audio.ring_buffer import RingBuffer
+from audio.ring_buffer import RING_SECONDS, RingBuffer
 from audio.worker_thread import StoppableThread
 
 
@@ -22,7 +22,7 @@ class FileSource:
     """Plays `audio` (samples,) at 16 kHz, or a file read with `from_file`, block by block into `ring`."""
 
     def __init__(self, audio: np.ndarray, config: FeatureConfig | None = None, *, speed: float = 1.0,
-                 block_seconds: float = 0.02, buffer_seconds: float = 5.0, name: str = "audio",
+                 block_seconds: float = 0.02, buffer_seconds: float = RING_SECONDS, name: str = "audio",
                  on_event: EventHandler | None = None) -> None:
         if not speed > 0:
             raise ValueError(f"speed must be positive (inf for as fast as possible), got {speed}")

@@ -14,6 +14,11 @@ import weakref
 
 import numpy as np
 
+# Seconds of live audio a source keeps. The recogniser reads only the last 1 s, but the recorder
+# reads whole takes back from the ring: Several's 6 s and its 0.3 s pre-roll, with room for a
+# timer that fires late. (At 5 s, Several lost its first word on the virtual microphone.)
+RING_SECONDS = 10.0
+
 
 class BlockRing:
     """Single-producer single-consumer ring of raw blocks (frames, channels), preallocated.

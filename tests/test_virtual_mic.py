@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audio.io import write_wav
+from audio.io import read_audio, write_wav
+from audio.trim import speech_bounds
 from tests.conftest import tone_clip
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,6 +100,34 @@ def play(path, env):
     subprocess.run(["paplay", "--device=vmic", str(path)], env=env, check=True, timeout=30)
 
 
+RECORD_SCRIPT = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from app.engine import SourceChoice
+from app.main_window import MainWindow
+app = QApplication([])
+window = MainWindow(sys.argv[1], SourceChoice(device="pulse"), device="cpu", data_dir=sys.argv[2], remember=False)
+recorder = window.recorder
+recorder.several_seconds = 6.0
+def press_when_listening():
+    position = window.engine.ring_position()
+    if not position:  # the first blocks have not arrived yet
+        QTimer.singleShot(100, press_when_listening)
+        return
+    recorder.label_box.setEditText("rise")
+    recorder.record_several()
+    print("recording", flush=True)
+    QTimer.singleShot(7_000, report)
+def report():
+    print("result", recorder.message_label.text(), flush=True)
+    window.close()
+    app.exit(0)
+QTimer.singleShot(500, press_when_listening)
+app.exec()
+"""
+
+
 def test_capture_hears_what_is_played(pulse, tmp_path):
     word = tone_clip("rise", 40)
     write_wav(tmp_path / "word.wav", word)
@@ -138,3 +167,25 @@ def test_listen_detects_words_from_the_virtual_microphone(pulse, tmp_path, tiny_
     assert [d["label"] for d in detections] == ["rise", "fall"], (out, err)
     assert summary["summary"]["model_calls"] > 0
     assert detections[0]["time"] < detections[1]["time"] and min(d["confidence"] for d in detections) > 0.6
+
+
+
+def test_the_recorder_keeps_a_take_of_each_word_said_into_the_microphone(pulse, tmp_path, tiny_model):
+    word = tone_clip("rise", 42)
+    start, end = speech_bounds(word)
+    pause = np.zeros(6_400, np.float32)  # 0.4 s before and after each word
+    write_wav(tmp_path / "word.wav", np.concatenate([pause, word[start:end], pause]))
+    env = {**pulse, "QT_QPA_PLATFORM": "offscreen"}
+    child = start_python(["-c", RECORD_SCRIPT, str(tiny_model), str(tmp_path / "data")], env)
+    try:
+        wait_for_line(child.stdout, "recording")
+        for _ in range(3):  # said three times, as a person would after pressing Several
+            play(tmp_path / "word.wav", env)
+        result = wait_for_line(child.stdout, "result")
+        err = child.communicate(timeout=30)[1]
+    finally:
+        child.kill()
+    assert result.strip() == "result Saved 3 takes of rise", (result, err)
+    takes = sorted((tmp_path / "data" / "takes" / "rise").glob("*.wav"))
+    assert len(takes) == 3 and all(len(read_audio(take)) == 16_000 for take in takes)
+
