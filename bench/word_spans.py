@@ -2,10 +2,10 @@
 
     python -m bench.word_spans DIR [--skip LABEL ...] [--json]
 
-Import… (and Several) cut a recording into one take per word (`audio.trim.word_spans`). On a folder of
-single-word recordings in Speech Commands layout, every file should give exactly one take: a
-file giving two has had a click or a breath taken for a word, and one giving none has lost its
-word. Prints, per folder and in all, how many files gave 0, 1, 2, … takes, and names the files
+Import… and Several cut a recording into one take per word (`audio.trim.word_spans`). On a
+folder of single-word recordings in Speech Commands layout, every file should give exactly one
+take: a file giving two has had a click or a breath taken for a word, and one giving none has
+lost its word. Prints, per folder and in all, how many files gave 0, 1, 2, … takes, and names the files
 that did not give one.
 """
 
