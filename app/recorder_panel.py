@@ -105,6 +105,7 @@ class RecorderPanel(QWidget):
         self._drawing: dict[Path, tuple[int, int]] = {}  # asked of the thumbnail worker, not back yet
         self._items: dict[Path, tuple[tuple[int, int], QListWidgetItem]] = {}  # the list's rows, for thumbnails
         self.placeholder_icon = QIcon(QPixmap.fromImage(blank_image()))  # rows keep their height while drawn
+        self._known_labels: set[str] = set()  # the label box's choices (`_fill_labels`)
         self._build()
         self._threads: list[QThread] = []
         self.synth_worker = self._on_own_thread(SynthWorker())
@@ -222,7 +223,7 @@ class RecorderPanel(QWidget):
 
     def set_model_labels(self, labels: tuple[str, ...]) -> None:
         self.model_labels = tuple(labels)
-        self._fill_labels()
+        self._fill_labels(self.store.labels(), self.starter_counts())
 
     def current_label(self) -> str:
         return self.label_box.currentText()
@@ -456,7 +457,7 @@ class RecorderPanel(QWidget):
         self.take_list.clear()
         self._items = {}
         select, chosen = set(select), QItemSelection()
-        takes = self.store.takes()
+        labels, takes = self.store.labels(), self.store.takes()  # the counts come from these, not a second listing
         stamps = {take.path: file_stamp(take.path) for take in takes}
         self._thumbnails = {path: kept for path, kept in self._thumbnails.items() if path in stamps}  # gone: forgotten
         wanted = [(path, stamp) for path, stamp in stamps.items() if stamp is not None
@@ -485,11 +486,11 @@ class RecorderPanel(QWidget):
             selection = self.take_list.selectionModel()
             selection.select(chosen, QItemSelectionModel.SelectionFlag.Select)
             selection.setCurrentIndex(chosen.indexes()[-1], QItemSelectionModel.SelectionFlag.NoUpdate)
-        counts, starter = self.store.counts(), self.starter_counts()
-        parts = [f"<b>{label}</b> {counts.get(label, 0)}" + (f" (+{starter[label]} synth)" if label in starter else "")
-                 for label in sorted(set(counts) | set(starter))]
+        counts, starter = Counter(take.label for take in takes), self.starter_counts()
+        parts = [f"<b>{label}</b> {counts[label]}" + (f" (+{starter[label]} synth)" if label in starter else "")
+                 for label in sorted(set(labels) | set(starter))]  # an emptied label folder shows 0
         self.counts_label.setText("Takes: " + (" · ".join(parts) if parts else "none yet"))
-        self._fill_labels()
+        self._fill_labels(labels, starter)
         if wanted:
             self._drawing.update(wanted)
             self._draw.emit([(str(path), stamp) for path, stamp in wanted])
@@ -513,9 +514,11 @@ class RecorderPanel(QWidget):
         else:
             item.setText(item.text() + "   (unreadable)")
 
-    def _fill_labels(self) -> None:
+    def _fill_labels(self, store_labels: Collection[str], starter_labels: Collection[str]) -> None:
+        """The label box's choices: the model's labels, the store's and the starting sets'."""
         current = self.current_label()
-        labels = sorted(set(self.model_labels) | set(self.store.labels()) | set(self.starter_counts()))
+        self._known_labels = set(self.model_labels) | set(store_labels) | set(starter_labels)
+        labels = sorted(self._known_labels)
         self.label_box.blockSignals(True)
         self.label_box.clear()
         self.label_box.addItems(labels)
@@ -536,7 +539,7 @@ class RecorderPanel(QWidget):
         self.show_message(f"Takes from now on are filed under speaker {speaker}")
 
     def _label_changed(self, text: str) -> None:
-        known = text in self.model_labels or text in self.store.labels() or text in self.starter_counts()
+        known = text in self._known_labels  # as of the last refresh: typing reads nothing from disk
         self.synth_button.setEnabled(bool(text.strip()) and not known and text != SILENCE)
         if self.only_label.isChecked():
             self.refresh()
