@@ -24,9 +24,13 @@ def read_audio(path: str | os.PathLike, sample_rate: int = 16_000) -> np.ndarray
     Raises AudioFileError for a missing, corrupt or empty file.
     """
     path = Path(path)
+    if not path.is_file():  # libsndfile says only "System error." for a missing file
+        raise AudioFileError(f"{path}: no such file")
     try:
         audio, rate = sf.read(path, dtype="float32", always_2d=True)  # (samples, channels)
-    except (sf.LibsndfileError, RuntimeError, OSError) as error:
+    except sf.LibsndfileError as error:  # its str() repeats the path; error_string is libsndfile's reason alone
+        raise AudioFileError(f"{path}: not a readable audio file ({error.error_string.rstrip('.')})") from error
+    except (RuntimeError, OSError) as error:
         raise AudioFileError(f"{path}: not a readable audio file ({error})") from error
     if audio.shape[0] == 0:
         raise AudioFileError(f"{path}: the file holds no samples")

@@ -84,8 +84,14 @@ def test_resampling_is_anti_aliased(tmp_path):
 def test_corrupt_and_empty_files_are_named(tmp_path, content):
     bad = tmp_path / "bad.wav"
     bad.write_bytes(content)
-    with pytest.raises(AudioFileError, match=r"bad\.wav"):
+    with pytest.raises(AudioFileError, match=r"bad\.wav") as error:
         read_audio(bad)
+    assert str(error.value).count("bad.wav") == 1  # the path once, then the reason
+
+
+def test_a_missing_file_is_said_to_be_missing(tmp_path):
+    with pytest.raises(AudioFileError, match=r"gone\.wav: no such file$"):
+        read_audio(tmp_path / "gone.wav")
 
 
 def test_a_bad_file_is_skipped_not_fatal(tmp_path, caplog):
