@@ -17,8 +17,19 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 import numpy as np
-from PySide6.QtCore import QEvent, QItemSelection, QItemSelectionModel, QObject, QSize, Qt, QThread, QTimer, Signal
-from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelection,
+    QItemSelectionModel,
+    QObject,
+    QSize,
+    Qt,
+    QThread,
+    QTimer,
+    QUrl,
+    Signal,
+)
+from PySide6.QtGui import QDesktopServices, QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -185,9 +196,11 @@ class RecorderPanel(QWidget):
         self.take_list.setIconSize(QSize(120, 36))
         self.take_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)  # Shift / Ctrl-click
         self.take_list.itemDoubleClicked.connect(lambda _item: self.play_selected())
+        self.take_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.take_list.customContextMenuRequested.connect(
+            lambda at: self.take_menu().exec(self.take_list.viewport().mapToGlobal(at)))
         buttons = QHBoxLayout()
-        for text, slot in (("▶ Play", self.play_selected), ("Relabel…", self.relabel_selected),
-                           ("Delete", self.delete_selected), ("Fine-tune…", self.finetune_clicked.emit),
+        for text, slot in (*self._take_actions(), ("Fine-tune…", self.finetune_clicked.emit),
                            ("Versions…", self.versions_clicked.emit)):
             button = QPushButton(text)
             button.clicked.connect(lambda _checked=False, slot=slot: slot())
@@ -220,6 +233,28 @@ class RecorderPanel(QWidget):
         self.file_drops = FileDrops(self.import_files)  # files and folders dropped on the list are imported
         self.take_list.viewport().setAcceptDrops(True)
         self.take_list.viewport().installEventFilter(self.file_drops)
+
+    def _take_actions(self) -> tuple[tuple[str, Callable[[], None]], ...]:
+        """What can be done to the selected takes: the buttons under the list and its right-click menu."""
+        return ("▶ Play", self.play_selected), ("Relabel…", self.relabel_selected), ("Delete", self.delete_selected)
+
+    def take_menu(self) -> QMenu:
+        """The takes list's right-click menu: the selection's actions, Undo delete, and the folder the takes are in."""
+        menu = QMenu(self.take_list)
+        for text, slot in self._take_actions():
+            menu.addAction(text, lambda _checked=False, slot=slot: slot()).setEnabled(bool(self.selected_takes()))
+        menu.addAction("Undo delete", self.undo_delete).setEnabled(bool(self.deleted))
+        menu.addSeparator()
+        take = self.selected_take()
+        menu.addAction(f'Open the "{take.label}" folder' if take else "Open the takes folder", self.open_folder)
+        return menu
+
+    def open_folder(self) -> None:
+        """Show the folder of the take under the cursor (all takes' with none) in the system's file manager."""
+        take = self.selected_take()
+        folder = self.store.root / take.label if take else self.store.root
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.show_message(f"No file manager could be opened; the takes are in {folder}")
 
     def set_model_labels(self, labels: tuple[str, ...]) -> None:
         self.model_labels = tuple(labels)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from app import import_worker, thumbnail_worker
@@ -248,6 +248,32 @@ def test_several_takes_are_deleted_with_the_delete_key_and_come_back_with_one_un
     recorder.play_requested.connect(lambda audio, rate: played.append(audio))
     qtbot.keyClick(recorder.take_list, Qt.Key.Key_Return)  # plays the take under the cursor
     assert len(played) == 1 and np.array_equal(played[0], recorder.store.read(recorder.selected_take()))
+
+
+def test_the_right_click_menu_acts_on_the_selection_and_opens_its_folder(qtbot, panel, tmp_path, monkeypatch):
+    store = TakeStore(tmp_path / "takes")
+    saved = [store.save(label, tone_clip("rise", n)) for n, label in enumerate(["left", "right"])]
+    recorder = panel(speech())
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or False)
+
+    def actions() -> dict[str, bool]:
+        return {action.text(): action.isEnabled() for action in recorder.take_menu().actions() if action.text()}
+
+    recorder.take_list.clearSelection()
+    assert actions() == {"▶ Play": False, "Relabel…": False, "Delete": False, "Undo delete": False,
+                         "Open the takes folder": True}
+    recorder.select_take(saved[1].name)
+    menu = {action.text(): action for action in recorder.take_menu().actions()}
+    assert menu["Delete"].isEnabled() and 'Open the "right" folder' in menu
+    menu["Delete"].trigger()
+    assert recorder.store.counts() == {"left": 1, "right": 0} and actions()["Undo delete"]
+    recorder.take_menu().actions()[3].trigger()  # Undo delete
+    assert recorder.store.counts() == {"left": 1, "right": 1} and selected(recorder) == [saved[1].name]
+    {action.text(): action for action in recorder.take_menu().actions()}['Open the "right" folder'].trigger()
+    folder = tmp_path / "takes" / "right"
+    assert opened == [str(folder)]
+    assert recorder.message_label.text() == f"No file manager could be opened; the takes are in {folder}"
 
 
 def test_several_takes_are_relabelled_at_once_and_a_clash_is_named(qtbot, panel, tmp_path):
