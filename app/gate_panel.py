@@ -52,11 +52,26 @@ class GatePanel(QWidget):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.hover_label)
         self.frame: Frame | None = None  # the frame on screen
+        self.wanted = {self.layer_box: 0, self.direction_box: 0}  # picked before the first window listed the choices
         self._live: Frame | None = None  # the newest live frame with gates
         for box in (self.layer_box, self.direction_box, self.order_box):
             box.currentIndexChanged.connect(self._redraw)
         self.freeze_button.toggled.connect(self._frozen)
         self.heatmaps.hovered.connect(self.hover_label.setText)
+
+    def view(self) -> dict[str, int | str]:
+        """The layer and direction (0-based) and the unit order shown: what the window remembers between sessions."""
+        layer, direction = (box.currentIndex() if box.count() else self.wanted[box]
+                            for box in (self.layer_box, self.direction_box))
+        return {"layer": layer, "direction": direction, "order": self.order_box.currentData() or ""}
+
+    def set_view(self, layer: int, direction: int, order: str) -> None:
+        """Show a `view()`; a layer or direction the model lacks shows the first, an unknown order units in order."""
+        for box, index in ((self.layer_box, layer), (self.direction_box, direction)):
+            self.wanted[box] = index
+            if box.count():
+                box.setCurrentIndex(index if 0 <= index < box.count() else 0)
+        self.order_box.setCurrentIndex(max(0, self.order_box.findData(order or None)))
 
     @property
     def frozen(self) -> bool:
@@ -104,7 +119,7 @@ class GatePanel(QWidget):
         if [box.itemText(i) for i in range(box.count())] == entries:
             return
         box.blockSignals(True)
-        keep = box.currentIndex()
+        keep = box.currentIndex() if box.count() else self.wanted[box]
         box.clear()
         box.addItems(entries)
         box.setCurrentIndex(keep if 0 <= keep < len(entries) else 0)

@@ -3,7 +3,7 @@
 The window computes nothing: the engine (its own QThread) loads models and opens sources, the
 recogniser's thread prepares each Frame, and the window hands frames to its widgets. Results
 arrive by signal; `frame_ready` is coalesced, so a busy screen drops frames, never detections.
-It remembers its size, panes, tab and input device between sessions (`user_dirs.window_settings`).
+It remembers its size, panes, tab, gate-panel view and input device between sessions (`user_dirs.window_settings`).
 """
 
 from __future__ import annotations
@@ -256,7 +256,16 @@ class MainWindow(QMainWindow):
                              ("gate_panes", self.gate_panel.splitter.restoreState)):
             if (saved := self.memory.value(key)) is not None:
                 restore(saved)
-        self.tabs.setCurrentIndex(int(self.memory.value("tab", 0)))
+        self.tabs.setCurrentIndex(self._remembered_number("tab"))
+        self.gate_panel.set_view(self._remembered_number("gate_layer"), self._remembered_number("gate_direction"),
+                                 str(self.memory.value("gate_order", "")))
+
+    def _remembered_number(self, key: str) -> int:
+        """A whole number `window.ini` keeps; 0 when it is missing or not a number (the file edited by hand)."""
+        try:
+            return int(self.memory.value(key, 0))
+        except (TypeError, ValueError):
+            return 0
 
     def _recall_input(self, names: list[str]) -> None:
         """Listen to last session's input again when it is listed; say so when it is not plugged in."""
@@ -277,6 +286,8 @@ class MainWindow(QMainWindow):
         self.memory.setValue("panes", self.splitter.saveState())
         self.memory.setValue("gate_panes", self.gate_panel.splitter.saveState())
         self.memory.setValue("tab", self.tabs.currentIndex())
+        for key, value in self.gate_panel.view().items():
+            self.memory.setValue(f"gate_{key}", value)
         self.memory.sync()
 
     def closeEvent(self, event) -> None:

@@ -199,6 +199,10 @@ def test_the_window_comes_back_as_it_was_left(qtbot, tmp_path, open_window, tiny
     window.tabs.setCurrentIndex(1)
     window.resize(780, 700)  # inside the offscreen screen's 800 x 800, which a restored window is kept to
     window.splitter.setSizes([300, 480])
+    window.gate_panel.show_live(builder().add(result(0.1, tone_clip("rise", 0))))  # lists 2 layers, 2 directions
+    window.gate_panel.layer_box.setCurrentIndex(1)
+    window.gate_panel.direction_box.setCurrentIndex(1)
+    window.gate_panel.order_box.setCurrentIndex(window.gate_panel.order_box.findData("f"))
     size, sizes = window.size().toTuple(), window.splitter.sizes()
     assert size != (1600, 1000)  # not the first start's
     window.close()
@@ -208,6 +212,10 @@ def test_the_window_comes_back_as_it_was_left(qtbot, tmp_path, open_window, tiny
     assert again.controls.current_source() == DEVICE_KEY + "USB mic"
     assert again.tabs.currentIndex() == 1 and again.size().toTuple() == size
     assert again.splitter.sizes() == sizes
+    assert again.gate_panel.view() == {"layer": 1, "direction": 1, "order": "f"}
+    again.gate_panel.show_live(builder().add(result(0.1, tone_clip("rise", 0))))  # the layers listed: still layer 2
+    assert (again.gate_panel.layer_box.currentText(), again.gate_panel.direction_box.currentText()) == \
+        ("2", "backward")
     again.close()
     unplugged = open_window(tiny_model, autostart=False, data_dir=data, sd=sound_devices("Laptop mic"))
     qtbot.waitUntil(lambda: "USB mic, is not connected" in unplugged.controls.source_box.toolTip())
@@ -220,4 +228,8 @@ def test_the_window_comes_back_as_it_was_left(qtbot, tmp_path, open_window, tiny
                         remember=False)  # as --screenshot opens it
     qtbot.waitUntil(lambda: fresh.controls.source_box.count() == 3)
     assert fresh.choice.device is None and fresh.tabs.currentIndex() == 0
+    settings = Path(data) / "window.ini"
+    settings.write_text(settings.read_text().replace("tab=1", "tab=one").replace("gate_layer=1", "gate_layer=x"))
+    edited = open_window(tiny_model, autostart=False, data_dir=data, sd=sound_devices("Laptop mic", "USB mic"))
+    assert edited.tabs.currentIndex() == 0 and edited.gate_panel.view()["layer"] == 0  # not numbers: as new
 
