@@ -94,6 +94,13 @@ class RecognitionEngine(QObject):
         if was_listening and self.choice is not None:
             self.start(self.choice)
 
+    @Slot(float)
+    def set_threshold(self, threshold: float) -> None:
+        """The detection threshold, from now on and for every later stream."""
+        self.config = self.config.with_threshold(threshold)
+        if self.worker is not None:
+            self.worker.recognizer.set_threshold(threshold)
+
     @Slot()
     def list_devices(self) -> None:
         try:

@@ -17,6 +17,7 @@ from app.main_window import MainWindow
 from audio.user_dirs import DATA_DIR_VARIABLE, models_dir
 from model.checkpoint import DEFAULT_MODEL_DIR
 from model.device import DEVICE_CHOICES
+from model.smoothing import RecognizerConfig
 from model.versions import VersionStore
 
 
@@ -33,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--file", metavar="WAV", help="demo mode: play this sound file as the microphone, looping")
     parser.add_argument("--speed", type=float, default=1.0, help="with --file: playback speed (default: 1, real time)")
     parser.add_argument("--no-loop", action="store_true", help="with --file: stop at the end of the file")
+    parser.add_argument("--threshold", type=float,
+                        help="smoothed probability a command needs, 0-1 (default: where the threshold line was "
+                             f"dragged last time, else {RecognizerConfig.detection_threshold})")
     parser.add_argument("--screenshot", metavar="PNG",
                         help="save a picture of the window (the gate panel holding the newest detection), then quit")
     parser.add_argument("--quit-after", metavar="SECONDS", type=float,
@@ -48,6 +52,9 @@ def run_app(argv: list[str]) -> int:
     if not args.speed > 0:
         print(f"error: --speed must be positive, got {args.speed}", file=sys.stderr)
         return 2
+    if args.threshold is not None and not 0 < args.threshold <= 1:
+        print(f"error: --threshold must be above 0 and at most 1, got {args.threshold}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     choice = SourceChoice(file=args.file, device=args.input, speed=args.speed,
@@ -55,7 +62,7 @@ def run_app(argv: list[str]) -> int:
     chosen, problem = current_model(args.data_dir)
     # a screenshot shows the window as it first opens, whatever the last session left
     window = MainWindow(args.model or chosen, choice, device=args.device, data_dir=args.data_dir,
-                        remember=not args.screenshot)
+                        remember=not args.screenshot, threshold=args.threshold)
     if problem and not args.model:  # the Record & fine-tune tab, where versions are made and switched
         window.recorder.show_message(f"Your model versions could not be read; the shipped model is in use: {problem}")
     window.show()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QSettings, Qt, QThread, Signal
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
@@ -30,24 +30,28 @@ from audio.takes import TakeStore
 from audio.user_dirs import models_dir, starter_dir, takes_dir, window_settings
 from model.adapt import AdaptRequest
 from model.checkpoint import DEFAULT_MODEL_DIR
+from model.smoothing import RecognizerConfig
 
 FILE_KEY, DEVICE_KEY = "file:", "device:"  # picker keys: a prefix and a path or a device name
+Number = TypeVar("Number", int, float)
 
 
 class MainWindow(QMainWindow):
     """`source`: what to listen to once the model is loaded (default: the default microphone);
     `sd`: the sounddevice module (tests pass a fake); `autostart`: listen as soon as a model loads;
-    `data_dir`: the user data folder for takes and model versions (default: see audio.user_dirs)."""
+    `data_dir`: the user data folder for takes and model versions (default: see audio.user_dirs);
+    `threshold`: the detection threshold (default: where the user dragged it last session, else the recogniser's)."""
 
     load_requested = Signal(str)
     start_requested = Signal(object)
     stop_requested = Signal()
     devices_requested = Signal()
     play_requested = Signal(object, int)
+    threshold_requested = Signal(float)
 
     def __init__(self, model_path: str, source: SourceChoice | None = None, *, sd: Any = None,
                  autostart: bool = True, device: str = "auto", data_dir: str | None = None,
-                 remember: bool = True) -> None:
+                 remember: bool = True, threshold: float | None = None) -> None:
         super().__init__()
         self.setWindowTitle("VoxGate")
         self.resize(1600, 1000)
@@ -58,9 +62,13 @@ class MainWindow(QMainWindow):
         self.data_dir = user_dirs.data_dir(data_dir)
         self.model_info: dict = {}
         self.update_seconds: deque[float] = deque(maxlen=5000)  # GUI-thread time per frame shown
-        self.engine = RecognitionEngine(sd=sd, device=device)
         # what the window remembers between sessions; None for a window that starts as new and keeps nothing
         self.memory = QSettings(str(window_settings(self.data_dir)), QSettings.Format.IniFormat) if remember else None
+        if threshold is None:  # the threshold dragged to last session, unless this session was told one
+            threshold = self._remembered("threshold", RecognizerConfig.detection_threshold)
+            if not 0 < threshold <= 1:  # edited by hand
+                threshold = RecognizerConfig.detection_threshold
+        self.engine = RecognitionEngine(RecognizerConfig().with_threshold(threshold), sd=sd, device=device)
         # the input picked last session, used once it is listed, unless this session was told what to hear
         self.remembered_input = "" if (self.choice.file or self.choice.device or not remember) else \
             str(self.memory.value("input_device", ""))
@@ -83,6 +91,8 @@ class MainWindow(QMainWindow):
         self.engine.status.connect(self.statusBar().showMessage)
         self.engine.error.connect(self.show_error)
         self.play_requested.connect(self.engine.play)
+        self.threshold_requested.connect(self.engine.set_threshold)
+        self.predictions.threshold_changed.connect(self.set_threshold)
         self.engine_thread.start()
         self.show_devices([])
         self.devices_requested.emit()
@@ -171,6 +181,14 @@ class MainWindow(QMainWindow):
             self.autostart = False
             self.start_requested.emit(self.choice)
 
+    def set_threshold(self, threshold: float) -> None:
+        """The detection threshold the user dragged to: used from the next hop on, and remembered."""
+        self.threshold_requested.emit(threshold)
+        self.statusBar().showMessage(f"Detection threshold {threshold:.2f}: a command is detected once its smoothed "
+                                     "probability reaches it")
+        if self.memory is not None:
+            self.memory.setValue("threshold", threshold)
+
     def show_error(self, message: str) -> None:
         self.statusBar().showMessage(message)
 
@@ -256,16 +274,17 @@ class MainWindow(QMainWindow):
                              ("gate_panes", self.gate_panel.splitter.restoreState)):
             if (saved := self.memory.value(key)) is not None:
                 restore(saved)
-        self.tabs.setCurrentIndex(self._remembered_number("tab"))
-        self.gate_panel.set_view(self._remembered_number("gate_layer"), self._remembered_number("gate_direction"),
+        self.tabs.setCurrentIndex(self._remembered("tab", 0))
+        self.gate_panel.set_view(self._remembered("gate_layer", 0), self._remembered("gate_direction", 0),
                                  str(self.memory.value("gate_order", "")))
 
-    def _remembered_number(self, key: str) -> int:
-        """A whole number `window.ini` keeps; 0 when it is missing or not a number (the file edited by hand)."""
+    def _remembered(self, key: str, default: Number) -> Number:
+        """A number `window.ini` keeps, of `default`'s type; `default` when there is none, or it is not a number (the
+        file edited by hand), or no memory is kept."""
         try:
-            return int(self.memory.value(key, 0))
+            return type(default)(self.memory.value(key, default)) if self.memory is not None else default
         except (TypeError, ValueError):
-            return 0
+            return default
 
     def _recall_input(self, names: list[str]) -> None:
         """Listen to last session's input again when it is listed; say so when it is not plugged in."""

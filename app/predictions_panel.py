@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -13,22 +13,31 @@ from app.frames import DetectionView, Frame
 BAR_COLOUR = "#9bb8d8"
 TOP_COLOUR = "#1f5fa8"
 SHOW_DETECTION_MS = 1500
+THRESHOLD_BOUNDS = (0.2, 0.99)  # where the threshold line can be dragged
 
 
 class PredictionsPanel(QWidget):
+    threshold_changed = Signal(float)  # the user dragged the threshold line here (rounded to 0.01)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
         self.plot = self.plots.addPlot()
         self.plot.setMouseEnabled(False, False)
+        self.plot.hideButtons()  # pyqtgraph's auto-range button: the ranges here are fixed
         self.plot.setXRange(0, 1, padding=0.02)
         self.plot.setLabel("bottom", "smoothed probability")
         self.plot.getAxis("left").setWidth(76)
         self.bars = pg.BarGraphItem(x0=0, y=[], width=[], height=0.7, brush=BAR_COLOUR, pen=None)
         self.plot.addItem(self.bars)
-        self.threshold_line = pg.InfiniteLine(angle=90, pen=pg.mkPen("#c0392b", width=2, style=Qt.PenStyle.DashLine),
-                                              label="threshold", labelOpts={"position": 0.97, "color": "#c0392b"})
+        self.threshold_line = pg.InfiniteLine(
+            angle=90, movable=True, bounds=THRESHOLD_BOUNDS,
+            pen=pg.mkPen("#c0392b", width=2, style=Qt.PenStyle.DashLine), hoverPen=pg.mkPen("#c0392b", width=4),
+            label="threshold {value:.2f}", labelOpts={"position": 0.97, "color": "#c0392b"})
+        self.threshold_line.setToolTip("drag: the smoothed probability a command needs to be detected "
+                                       "(right: fewer false alarms, more misses)")
+        self.threshold_line.sigPositionChangeFinished.connect(self._threshold_moved)
         self.plot.addItem(self.threshold_line)
         self.command_label = QLabel("")
         self.command_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -61,6 +70,11 @@ class PredictionsPanel(QWidget):
         self.threshold_line.setValue(threshold)
         self._positions = positions.astype(float)
         self.bars.setOpts(y=self._positions, width=np.zeros(len(labels)), brushes=None, brush=BAR_COLOUR)
+
+    def _threshold_moved(self, line: pg.InfiniteLine) -> None:
+        value = round(line.value(), 2)
+        line.setValue(value)
+        self.threshold_changed.emit(value)
 
     def show_frame(self, frame: Frame) -> None:
         if frame.labels != self._labels:

@@ -61,8 +61,7 @@ def run(args: argparse.Namespace) -> int:
 
 def listen(args: argparse.Namespace) -> int:
     model = load_model_from(args).model
-    config = RecognizerConfig(detection_threshold=min(args.threshold, 1.0),
-                              release_threshold=min(RecognizerConfig.release_threshold, args.threshold))
+    config = RecognizerConfig().with_threshold(min(args.threshold, 1.0))
     errors: list[str] = []
     done = threading.Event()
 

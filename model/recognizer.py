@@ -76,6 +76,14 @@ class Recognizer:
     def labels(self) -> tuple[str, ...]:
         return self.model.labels
 
+    def set_threshold(self, threshold: float) -> None:
+        """Change the detection threshold while listening; the scores averaged so far are kept.
+
+        Called from another thread than `process`: the settings are swapped whole, never edited.
+        """
+        self.config = self.config.with_threshold(threshold)
+        self.smoother.config = self.config
+
     def reset(self) -> None:
         """Forget the stream: time starts again at 0."""
         self.smoother.reset()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -53,6 +53,10 @@ class RecognizerConfig:
         if not 0 <= self.release_threshold <= self.detection_threshold <= 1:
             raise ValueError(f"need 0 <= release_threshold <= detection_threshold <= 1, got "
                              f"{self.release_threshold}, {self.detection_threshold}")
+
+    def with_threshold(self, threshold: float) -> RecognizerConfig:
+        """These settings with another detection threshold; the release threshold is lowered to it if it was above."""
+        return replace(self, detection_threshold=threshold, release_threshold=min(self.release_threshold, threshold))
 
 
 @dataclass(frozen=True)

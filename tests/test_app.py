@@ -233,3 +233,28 @@ def test_the_window_comes_back_as_it_was_left(qtbot, tmp_path, open_window, tiny
     edited = open_window(tiny_model, autostart=False, data_dir=data, sd=sound_devices("Laptop mic", "USB mic"))
     assert edited.tabs.currentIndex() == 0 and edited.gate_panel.view()["layer"] == 0  # not numbers: as new
 
+
+
+def test_dragging_the_threshold_line_sets_the_threshold_for_now_and_next_time(qtbot, tmp_path, open_window, tiny_model,
+                                                                               demo_wav):
+    data = str(tmp_path / "data")
+    window = open_window(tiny_model, SourceChoice(file=str(demo_wav), loop=True), data_dir=data)
+    qtbot.waitUntil(lambda: window.engine.worker is not None, timeout=10_000)
+    line = window.predictions.threshold_line
+    assert line.value() == 0.6 and line.movable
+    line.setValue(0.834)  # where a drag lets go
+    line.sigPositionChangeFinished.emit(line)
+    qtbot.waitUntil(lambda: window.engine.config.detection_threshold == 0.83, timeout=5_000)
+    assert window.engine.worker.recognizer.config.detection_threshold == 0.83  # the stream listening now
+    assert line.value() == 0.83 and window.statusBar().currentMessage().startswith("Detection threshold 0.83")
+    window.close()
+    again = open_window(tiny_model, autostart=False, data_dir=data)
+    qtbot.waitUntil(lambda: again.model_info != {}, timeout=10_000)
+    assert again.engine.config.detection_threshold == 0.83 and again.predictions.threshold_line.value() == 0.83
+    told = open_window(tiny_model, autostart=False, data_dir=data, threshold=0.5)  # --threshold wins
+    assert told.engine.config.detection_threshold == 0.5
+    settings = Path(data) / "window.ini"
+    settings.write_text(settings.read_text().replace("threshold=0.83", "threshold=7"))
+    edited = open_window(tiny_model, autostart=False, data_dir=data)
+    assert edited.engine.config.detection_threshold == 0.6  # not a threshold: the default
+    assert run_app(["--threshold", "1.5"]) == 2

@@ -55,6 +55,25 @@ def test_threshold_applies_to_the_averaged_score():
     assert detections(PosteriorSmoother(LABELS, config()), [QUIET, QUIET, YES, QUIET, QUIET]) == []
 
 
+def test_the_threshold_changes_while_listening_and_keeps_the_averaged_scores():
+    model = LoudnessModel()
+    recognizer = Recognizer(model, RecognizerConfig(detection_threshold=0.8, gate_db=None))
+
+    def forward(waveform):  # 'yes' at 0.7 and silence at 0.3 when loud
+        loud = (waveform.pow(2).mean(dim=1).sqrt() > 0.05).float()
+        return torch.stack([math.log(0.7 / 0.3) * loud, torch.full_like(loud, -1e9), torch.zeros_like(loud)], dim=1)
+
+    model.forward = forward
+    loud = 0.3 * np.sin(2 * np.pi * 300 * np.arange(48_000) / 16_000).astype(np.float32)  # 3 s of 'yes' at 0.7
+    assert not any(result.detection for result in recognizer.feed(loud[:24_000]))  # below 0.8
+    recognizer.set_threshold(0.65)
+    found = [result for result in recognizer.feed(loud[24_000:]) if result.detection]
+    assert len(found) == 1 and found[0].detection.label == "yes" and found[0].time == pytest.approx(1.6)
+    assert recognizer.smoother.config is recognizer.config and recognizer.config.detection_threshold == 0.65
+    assert RecognizerConfig().with_threshold(0.2).release_threshold == 0.2  # kept at or below the threshold
+    assert RecognizerConfig().with_threshold(0.9).release_threshold == RecognizerConfig.release_threshold
+
+
 def test_suppression_blocks_any_label_for_a_while():
     sequence = [YES] * 2 + [NO] * 8
     assert detections(PosteriorSmoother(LABELS, config(suppression_seconds=0.5)), sequence) == [
