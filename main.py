@@ -13,6 +13,7 @@ COMMANDS = {
     "train": ("cli.train", "train a model on folders in Speech Commands layout"),
     "eval": ("cli.evaluate", "accuracy, per-class accuracy and confusion matrix of a model"),
     "predict": ("cli.predict", "top labels for audio files"),
+    "trace": ("cli.trace", "every gate of every layer for one sound file, saved as a NumPy archive"),
     "bench": ("cli.bench", "latency of the fast and trace paths, training throughput"),
     "synth": ("cli.synth", "synthesize a training corpus with the installed speech engines"),
     "listen": ("cli.listen", "print commands heard from the microphone or a sound file"),

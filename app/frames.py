@@ -32,19 +32,23 @@ class DetectionView:
 class GateView:
     """One window as the model saw it, for the heatmap panel.
 
-    states: (layers, directions, len(state_names), time, hidden); mfcc: (time, n_mfcc - 1), the
-    cepstra c1.. (c0, the log energy, is on the level meter); saturation: (layers, directions, 3,
-    hidden, 2), see gate_stats; orders: (layers, directions, len(state_names), hidden) unit
-    indexes; window: (samples,) the audio classified.
+    states: (layers, directions, len(state_names), time, hidden); features: (time, n_mfcc), the
+    window's MFCC; saturation: (layers, directions, 3, hidden, 2), see gate_stats; orders: (layers,
+    directions, len(state_names), hidden) unit indexes; window: (samples,) the audio classified.
     """
 
     state_names: tuple[str, ...]
     states: np.ndarray
-    mfcc: np.ndarray
+    features: np.ndarray
     saturation: np.ndarray
     orders: np.ndarray
     window: np.ndarray
     window_seconds: float
+
+    @property
+    def mfcc(self) -> np.ndarray:
+        """(time, n_mfcc - 1): the cepstra c1.. the panels draw (c0, the log energy, is on the level meter)."""
+        return self.features[:, 1:]
 
     @property
     def layers(self) -> int:
@@ -139,7 +143,7 @@ class FrameBuilder:
         return GateView(
             state_names=names,
             states=states,
-            mfcc=trace.features[0, :, 1:],  # (time, n_mfcc - 1)
+            features=trace.features[0],  # (time, n_mfcc)
             saturation=saturation_fractions(states, names),
             orders=unit_orders(states),
             window=window,

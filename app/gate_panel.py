@@ -1,20 +1,25 @@
 """The gate panel: pick a layer, a direction and a unit order; the heatmaps and the saturation
-plot show the live window, or hold one (the freeze button, or a detection picked in the history)."""
+plot show the live window, or hold one (the freeze button, or a detection picked in the history).
+*Save window…* writes the window on screen, every layer and direction, to a NumPy archive."""
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from app.frames import Frame
 from app.gate_heatmaps import TITLES, GateHeatmaps
 from app.saturation_plot import SaturationPlot
+from model.gate_archive import save_gates
 
 DIRECTIONS = ("forward", "backward")
 FREEZE_TEXT = {False: "❚❚ Freeze", True: "▶ Back to live"}
 
 
 class GatePanel(QWidget):
+    message = Signal(str)  # what became of a Save window… (the main window shows it in its status bar)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.layer_box = QComboBox()
@@ -28,6 +33,11 @@ class GatePanel(QWidget):
         self.freeze_button.setMinimumWidth(120)
         self.freeze_button.setCheckable(True)
         self.freeze_button.setToolTip("Hold this window to inspect it; press again to follow the live audio")
+        self.save_button = QPushButton("Save window…")
+        self.save_button.setToolTip("save this window's audio, MFCC, probabilities and every gate of every layer and "
+                                    "direction as a NumPy archive (.npz), to study in a notebook")
+        self.save_button.setEnabled(False)
+        self.save_button.clicked.connect(lambda _checked=False: self.save_window())
         self.window_label = QLabel("No window yet: speak, or play a file")
         self.hover_label = QLabel("Hover over a heatmap to read a value")
         self.hover_label.setMinimumWidth(360)
@@ -37,6 +47,7 @@ class GatePanel(QWidget):
                 controls.addWidget(QLabel(text))
             controls.addWidget(widget)
         controls.addWidget(self.freeze_button)
+        controls.addWidget(self.save_button)
         controls.addWidget(self.window_label, 1)
         self.heatmaps = GateHeatmaps()
         self.saturation = SaturationPlot()
@@ -100,8 +111,29 @@ class GatePanel(QWidget):
         elif self.frame is not None:
             self._describe(self.frame)
 
+    def save_window(self, path: str | None = None) -> None:
+        """Write the window on screen to `path` (asked for when None); `message` says how it went."""
+        frame = self.frame
+        if frame is None:
+            return
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Save window", f"window-{frame.time:.2f}s.npz",
+                                                  "NumPy archive (*.npz)")
+            if not path:
+                return
+        gates = frame.gates
+        try:  # written on the GUI thread: a window of the shipped model is about 1.3 MB, milliseconds to write
+            save_gates(path, audio=gates.window, sample_rate=round(len(gates.window) / gates.window_seconds),
+                       mfcc=gates.features, state_names=gates.state_names, states=gates.states, labels=frame.labels,
+                       probabilities=frame.probabilities)
+        except OSError as error:
+            self.message.emit(f"Window not saved: {error}")
+            return
+        self.message.emit(f"Saved the window ending at {frame.time:.2f} s to {path} (load it with np.load)")
+
     def _show(self, frame: Frame) -> None:
         self.frame = frame
+        self.save_button.setEnabled(True)
         gates = frame.gates
         self._fill(self.layer_box, [f"{layer + 1}" for layer in range(gates.layers)])
         self._fill(self.direction_box, list(DIRECTIONS[: gates.directions]))

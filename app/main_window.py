@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self.engine.listening.connect(self._set_listening)
         self.engine.status.connect(self.statusBar().showMessage)
         self.engine.error.connect(self.show_error)
+        self.gate_panel.message.connect(self.statusBar().showMessage)
         self.play_requested.connect(self.engine.play)
         self.threshold_requested.connect(self.engine.set_threshold)
         self.predictions.threshold_changed.connect(self.set_threshold)

@@ -1,5 +1,6 @@
 """The window opens, shows the model it loaded in a worker, and reports a bad folder or a missing input."""
 
+import json
 import os
 import statistics
 import subprocess
@@ -13,15 +14,18 @@ import torch
 from PySide6.QtCore import QPointF
 
 from app.engine import SourceChoice
+from app.gate_panel import GatePanel
 from app.live_panel import CLIPPING_TIP, LivePanel
 from app.main import current_model, run_app
 from app.main_window import DEVICE_KEY
 from audio.io import write_wav
+from cli.trace import main as trace_main
 from model.checkpoint import DEFAULT_MODEL_DIR, load_checkpoint, save_checkpoint
 from model.classifier import KeywordClassifier
 from model.config import ModelConfig
+from model.evaluation import predict_probabilities
 from model.versions import INDEX_FILE, VersionStore
-from tests.conftest import builder, clipped_sine, result, tone_clip
+from tests.conftest import STATE_NAMES, builder, clipped_sine, result, tone_clip
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -258,3 +262,41 @@ def test_dragging_the_threshold_line_sets_the_threshold_for_now_and_next_time(qt
     edited = open_window(tiny_model, autostart=False, data_dir=data)
     assert edited.engine.config.detection_threshold == 0.6  # not a threshold: the default
     assert run_app(["--threshold", "1.5"]) == 2
+
+
+def test_save_window_writes_every_gate_of_the_window_on_screen(qtbot, tmp_path):
+    panel = GatePanel()
+    qtbot.addWidget(panel)
+    assert not panel.save_button.isEnabled()  # nothing to save before the first window
+    frame = builder().add(result(0.1, tone_clip("rise", 0)))
+    panel.show_live(frame)
+    messages = []
+    panel.message.connect(messages.append)
+    panel.save_window(str(tmp_path / "window.npz"))
+    saved = np.load(tmp_path / "window.npz")
+    assert tuple(saved["state_names"]) == STATE_NAMES and saved["f"].shape == (2, 2, 101, 4)
+    for index, name in enumerate(STATE_NAMES):  # every layer and direction, not only the one shown
+        np.testing.assert_array_equal(saved[name], frame.gates.states[:, :, index])
+    np.testing.assert_array_equal(saved["mfcc"], np.tile(np.arange(101, dtype=np.float32)[:, None], (1, 5)))
+    np.testing.assert_array_equal(saved["audio"], tone_clip("rise", 0))
+    assert saved["sample_rate"] == 16_000 and tuple(saved["labels"]) == ("yes", "_silence_")
+    np.testing.assert_allclose(saved["probabilities"], [0.2, 0.8])
+    assert messages == [f"Saved the window ending at 0.10 s to {tmp_path / 'window.npz'} (load it with np.load)"]
+    panel.save_window(str(tmp_path))  # a folder, not a file: said, and nothing else changes
+    assert messages[-1].startswith("Window not saved: ") and panel.save_button.isEnabled()
+
+
+def test_trace_saves_the_gates_of_a_sound_file(tmp_path, tiny_model, capsys):
+    clip = tmp_path / "rise.wav"
+    write_wav(clip, tone_clip("rise", 0))
+    out = tmp_path / "gates.npz"
+    assert trace_main(["--model", str(tiny_model), str(clip), "--out", str(out), "--json"]) == 0
+    said = json.loads(capsys.readouterr().out)
+    model = load_checkpoint(tiny_model).model
+    saved = np.load(out)
+    probabilities = predict_probabilities(model, tone_clip("rise", 0)[None])[0]  # the fast path
+    np.testing.assert_allclose(saved["probabilities"], probabilities, atol=1e-5)  # the trace path agrees
+    assert said["label"] == model.labels[int(np.argmax(probabilities))] and said["shape"] == list(saved["h"].shape)
+    assert saved["mfcc"].shape == (101, model.config.features.n_mfcc) and saved["audio"].shape == (16_000,)
+    assert trace_main(["--model", str(tiny_model), str(tmp_path / "missing.wav"), "--out", str(out)]) == 2
+    assert "missing.wav: no such file" in capsys.readouterr().err
