@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QDialog
 
 from app.engine import SourceChoice
 from app.main_window import MainWindow
+from app.predictions_panel import THRESHOLD_BOUNDS
 from audio.user_dirs import DATA_DIR_VARIABLE, models_dir
 from model.checkpoint import DEFAULT_MODEL_DIR
 from model.device import DEVICE_CHOICES
@@ -35,8 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--speed", type=float, default=1.0, help="with --file: playback speed (default: 1, real time)")
     parser.add_argument("--no-loop", action="store_true", help="with --file: stop at the end of the file")
     parser.add_argument("--threshold", type=float,
-                        help="smoothed probability a command needs, 0-1 (default: where the threshold line was "
-                             f"dragged last time, else {RecognizerConfig.detection_threshold})")
+                        help=f"smoothed probability a command needs, {THRESHOLD_BOUNDS[0]}-{THRESHOLD_BOUNDS[1]} "
+                             "(default: where the threshold line was dragged last time, else "
+                             f"{RecognizerConfig.detection_threshold})")
     parser.add_argument("--screenshot", metavar="PNG",
                         help="save a picture of the window (the gate panel holding the newest detection), then quit")
     parser.add_argument("--quit-after", metavar="SECONDS", type=float,
@@ -52,8 +54,10 @@ def run_app(argv: list[str]) -> int:
     if not args.speed > 0:
         print(f"error: --speed must be positive, got {args.speed}", file=sys.stderr)
         return 2
-    if args.threshold is not None and not 0 < args.threshold <= 1:
-        print(f"error: --threshold must be above 0 and at most 1, got {args.threshold}", file=sys.stderr)
+    low, high = THRESHOLD_BOUNDS
+    if args.threshold is not None and not low <= args.threshold <= high:
+        print(f"error: --threshold must be between {low} and {high} (where the line can be dragged), "
+              f"got {args.threshold}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     app = QApplication.instance() or QApplication(sys.argv[:1])

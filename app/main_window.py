@@ -3,7 +3,8 @@
 The window computes nothing: the engine (its own QThread) loads models and opens sources, the
 recogniser's thread prepares each Frame, and the window hands frames to its widgets. Results
 arrive by signal; `frame_ready` is coalesced, so a busy screen drops frames, never detections.
-It remembers its size, panes, tab, gate-panel view and input device between sessions (`user_dirs.window_settings`).
+It remembers its size, panes, tab, gate-panel view, detection threshold and input device between sessions
+(`user_dirs.window_settings`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from app.frames import Frame
 from app.gate_panel import GatePanel
 from app.history_list import HistoryList
 from app.live_panel import LivePanel
-from app.predictions_panel import PredictionsPanel
+from app.predictions_panel import THRESHOLD_BOUNDS, PredictionsPanel
 from app.recorder_panel import RecorderPanel
 from app.versions_dialog import VersionsDialog
 from audio import user_dirs
@@ -66,7 +67,7 @@ class MainWindow(QMainWindow):
         self.memory = QSettings(str(window_settings(self.data_dir)), QSettings.Format.IniFormat) if remember else None
         if threshold is None:  # the threshold dragged to last session, unless this session was told one
             threshold = self._remembered("threshold", RecognizerConfig.detection_threshold)
-            if not 0 < threshold <= 1:  # edited by hand
+            if not THRESHOLD_BOUNDS[0] <= threshold <= THRESHOLD_BOUNDS[1]:  # edited by hand
                 threshold = RecognizerConfig.detection_threshold
         self.engine = RecognitionEngine(RecognizerConfig().with_threshold(threshold), sd=sd, device=device)
         # the input picked last session, used once it is listed, unless this session was told what to hear
