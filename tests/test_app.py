@@ -243,7 +243,7 @@ def test_dragging_the_threshold_line_sets_the_threshold_for_now_and_next_time(qt
                                                                                demo_wav):
     data = str(tmp_path / "data")
     window = open_window(tiny_model, SourceChoice(file=str(demo_wav), loop=True), data_dir=data)
-    qtbot.waitUntil(lambda: window.engine.worker is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Listening"), timeout=10_000)
     line = window.predictions.threshold_line
     assert line.value() == 0.6 and line.movable
     line.setValue(0.834)  # where a drag lets go
