@@ -126,8 +126,8 @@ class GatePanel(QWidget):
             save_gates(path, audio=gates.window, sample_rate=round(len(gates.window) / gates.window_seconds),
                        mfcc=gates.features, state_names=gates.state_names, states=gates.states, labels=frame.labels,
                        probabilities=frame.probabilities)
-        except OSError as error:
-            self.message.emit(f"Window not saved: {error}")
+        except OSError as error:  # its text names the hidden temp file; the reason alone says more
+            self.message.emit(f"Window not saved to {path}: {error.strerror or error}")
             return
         self.message.emit(f"Saved the window ending at {frame.time:.2f} s to {path} (load it with np.load)")
 

@@ -38,8 +38,11 @@ def run(args: argparse.Namespace) -> int:
     trace = model.trace(torch.from_numpy(audio[None]).to(model.device))
     probabilities = softmax(trace.logits[0])
     states = trace.states[:, :, :, 0]  # (layers, directions, states, frames, hidden): batch of one
-    save_gates(args.out, audio=audio, sample_rate=features.sample_rate, mfcc=trace.features[0],
-               state_names=trace.state_names, states=states, labels=model.labels, probabilities=probabilities)
+    try:
+        save_gates(args.out, audio=audio, sample_rate=features.sample_rate, mfcc=trace.features[0],
+                   state_names=trace.state_names, states=states, labels=model.labels, probabilities=probabilities)
+    except OSError as error:  # its text names the hidden temp file; the reason alone says more
+        raise ValueError(f"cannot write {args.out}: {error.strerror or error}") from error
     top = int(np.argmax(probabilities))
     layers, directions, _, frames, hidden = states.shape
     if args.json:

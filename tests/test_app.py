@@ -283,7 +283,7 @@ def test_save_window_writes_every_gate_of_the_window_on_screen(qtbot, tmp_path):
     np.testing.assert_allclose(saved["probabilities"], [0.2, 0.8])
     assert messages == [f"Saved the window ending at 0.10 s to {tmp_path / 'window.npz'} (load it with np.load)"]
     panel.save_window(str(tmp_path))  # a folder, not a file: said, and nothing else changes
-    assert messages[-1].startswith("Window not saved: ") and panel.save_button.isEnabled()
+    assert messages[-1] == f"Window not saved to {tmp_path}: Is a directory" and panel.save_button.isEnabled()
 
 
 def test_trace_saves_the_gates_of_a_sound_file(tmp_path, tiny_model, capsys):
@@ -300,3 +300,5 @@ def test_trace_saves_the_gates_of_a_sound_file(tmp_path, tiny_model, capsys):
     assert saved["mfcc"].shape == (101, model.config.features.n_mfcc) and saved["audio"].shape == (16_000,)
     assert trace_main(["--model", str(tiny_model), str(tmp_path / "missing.wav"), "--out", str(out)]) == 2
     assert "missing.wav: no such file" in capsys.readouterr().err
+    assert trace_main(["--model", str(tiny_model), str(clip), "--out", str(tmp_path)]) == 2  # a folder
+    assert capsys.readouterr().err == f"error: cannot write {tmp_path}: Is a directory\n"
