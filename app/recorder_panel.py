@@ -2,11 +2,12 @@
 
 A take is read from the live engine's ring (the one the recogniser reads): Record (or Space)
 marks the ring position, waits `take_seconds`, reads from `pre_roll_seconds` before the mark,
-and cuts the 1 s around the speech; Several (Shift+Space) records `several_seconds` and keeps a
-take of each word said. Background records `background_seconds` of `_silence_` material in 1 s
-pieces. Import… adds sound files (or folders of them) as takes, cut the same way. Takes go to a
-`TakeStore`; a bad label gets a message, never a file. Typing a word the store and model do not
-know offers a synthesized starting set for it.
+and cuts the 1 s around the speech; Several (Shift+Space) records until it is pressed again (at
+most `several_seconds`, `app.several_recording`) and keeps a take of each word said. Background
+records `background_seconds` of `_silence_` material in 1 s pieces. Import… adds sound files (or
+folders of them) as takes, cut the same way. Takes go to a `TakeStore`; a bad label gets a
+message, never a file. Typing a word the store and model do not know offers a synthesized
+starting set for it.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.import_worker import ImportWorker
+from app.several_recording import RingSource, SeveralRecording
 from app.synth_worker import SynthWorker
 from app.thumbnail_worker import ThumbnailWorker
 from app.waveform_icon import blank_image
@@ -58,17 +60,14 @@ from audio.synthesis.starter import STARTER_CLIPS
 from audio.takes import Take, TakeStore, speaker_name
 from audio.trim import takes_of
 
+SEVERAL_TEXT = "Several…"
 Worker = TypeVar("Worker", bound=QObject)  # a worker object, moved onto a thread of its own
 
 
-class RecordingSource(Protocol):
+class RecordingSource(RingSource, Protocol):
     """What the recorder needs from the live engine (implemented by RecognitionEngine)."""
 
     input_title: str
-
-    def ring_position(self) -> int | None: ...
-
-    def read_ring(self, start: int, stop: int) -> np.ndarray: ...
 
 
 class FileDrops(QObject):
@@ -101,15 +100,16 @@ class RecorderPanel(QWidget):
 
     def __init__(self, store: TakeStore, source: RecordingSource, starter_root: str | Path, *,
                  take_seconds: float = 1.5, pre_roll_seconds: float = 0.3, background_seconds: float = 3.0,
-                 several_seconds: float = 6.0, parent: QWidget | None = None) -> None:
+                 several_seconds: float = 60.0, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store, self.source, self.starter_root = store, source, Path(starter_root)
         self.rate = store.config.sample_rate
         self.take_seconds, self.pre_roll_seconds, self.background_seconds = (take_seconds, pre_roll_seconds,
                                                                              background_seconds)
-        self.several_seconds = several_seconds  # Record several: the word said again and again, a take a word
+        self.several_seconds = several_seconds  # the longest Several: the word said again and again, a take a word
         self.model_labels: tuple[str, ...] = ()
         self.recording: str | None = None  # the label being recorded
+        self.several: SeveralRecording | None = None  # a Several recording, until it is pressed again
         self.deleted: list[list[str]] = []  # this session's deletions (each one press's takes), the latest last
         # path -> ((mtime, size), thumbnail or None when unreadable): only new or changed takes are drawn again
         self._thumbnails: dict[Path, tuple[tuple[int, int], QIcon | None]] = {}
@@ -153,9 +153,10 @@ class RecorderPanel(QWidget):
         self.label_box.currentTextChanged.connect(self._label_changed)
         self.record_button = QPushButton("● Record (Space)")
         self.record_button.clicked.connect(self.record)
-        self.several_button = QPushButton(f"Several ({self.several_seconds:g} s)")
-        self.several_button.setToolTip(f"record {self.several_seconds:g} s in which you say the word again and again, "
-                                       "with a short pause between: each one becomes a take (Shift+Space)")
+        self.several_button = QPushButton(SEVERAL_TEXT)
+        self.several_button.setToolTip("say the word again and again, with a short pause between, and press again to "
+                                       f"stop (at most {self.several_seconds:g} s): each one becomes a take "
+                                       "(Shift+Space starts and stops)")
         self.several_button.clicked.connect(self.record_several)
         self.background_button = QPushButton("Background")
         self.background_button.setToolTip(f"record {SILENCE} material: the room with nobody speaking")
@@ -270,52 +271,91 @@ class RecorderPanel(QWidget):
         self._start(self.current_label(), self.take_seconds)
 
     def record_several(self) -> None:
-        """Record `several_seconds` in which the word is said again and again; each one said becomes a take."""
-        self._start(self.current_label(), self.several_seconds, every_word=True)
+        """Start recording the word said again and again, or stop: each one said becomes a take."""
+        if self.several is not None:
+            self.several.stop()
+            return
+        label = self._ready_to_record(self.current_label())
+        position = self.source.ring_position() if label else None
+        if position is None:
+            return
+        self.recording = label
+        self.several = SeveralRecording(self.source, position, self.store.config, parent=self,
+                                        pre_roll_seconds=self.pre_roll_seconds, max_seconds=self.several_seconds)
+        self.several.heard.connect(self._several_heard)
+        self.several.done.connect(self._several_done)
+        self.several_button.setText("■ Stop (Shift+Space)")
+        self.show_message(f"Recording {label} — say it again and again, with a pause between; press Several again "
+                          "(Shift+Space) to stop")
+
+    def _several_heard(self, words: int, seconds: float) -> None:
+        self.show_message(f"Recording {self.recording}: {plural(words, 'word')} heard in {seconds:.0f} s — say it "
+                          "again and again, with a pause between; press Several again (Shift+Space) to stop")
+
+    def _several_done(self, audio: np.ndarray, input_stopped: bool) -> None:
+        label, self.recording, self.several = self.recording, None, None
+        self.several_button.setText(SEVERAL_TEXT)
+        self._keep(label, audio, every_word=True, note="the input stopped, so the recording ended there"
+                   if input_stopped else "")
 
     def record_background(self) -> None:
         self._start(SILENCE, self.background_seconds)
 
-    def _start(self, label: str, seconds: float, every_word: bool = False) -> None:
+    def _ready_to_record(self, label: str) -> str:
+        """`label` checked, or "" with a message saying why nothing can be recorded now."""
         if self.recording is not None:
-            self.show_message(f"Still recording {self.recording}: wait for that take to be saved")
-            return
+            self.show_message(f"Still recording several takes of {self.recording}: press Several again to stop"
+                              if self.several else f"Still recording {self.recording}: wait for that take to be saved")
+            return ""
         try:
             label = validate_label(label)
         except ValueError as error:
             self.show_message(f"Not recorded: {error}")
-            return
-        position = self.source.ring_position()
-        if position is None:
+            return ""
+        if self.source.ring_position() is None:
             self.show_message("Not recorded: press Listen first — takes are recorded from the live input")
+            return ""
+        return label
+
+    def _start(self, label: str, seconds: float) -> None:
+        label = self._ready_to_record(label)
+        position = self.source.ring_position() if label else None
+        if position is None:
             return
         self.recording = label
         start = position - round(self.pre_roll_seconds * self.rate) if label != SILENCE else position
         self.record_button.setText("Recording…")
-        self.show_message("Recording background — keep quiet" if label == SILENCE else
-                          f"Recording {label} for {seconds:g} s — say it again and again, with a pause between"
-                          if every_word else f"Recording {label} — speak now")
+        self.show_message("Recording background — keep quiet" if label == SILENCE else f"Recording {label} — speak now")
         stop = position + round(seconds * self.rate)
-        QTimer.singleShot(round(seconds * 1000), lambda: self._finish(label, start, stop, every_word))
+        QTimer.singleShot(round(seconds * 1000), lambda: self._finish(label, start, stop))
 
-    def _finish(self, label: str, start: int, stop: int, every_word: bool = False) -> None:
+    def _finish(self, label: str, start: int, stop: int) -> None:
         self.recording = None
         self.record_button.setText("● Record (Space)")
         try:
             audio = self.source.read_ring(start, stop)
-            if len(audio) < max(self.rate // 4, (stop - start) // 2):  # else the pre-roll alone would be a take
-                raise ValueError(f"the input delivered {len(audio) / self.rate:.1f} s of the "
-                                 f"{(stop - start) / self.rate:.1f} s asked for; is it still running?")
+        except ValueError as error:
+            self.show_message(f"Not recorded: {error}")
+            return
+        if len(audio) < max(self.rate // 4, (stop - start) // 2):  # else the pre-roll alone would be a take
+            self.show_message(f"Not recorded: the input delivered {len(audio) / self.rate:.1f} s of the "
+                              f"{(stop - start) / self.rate:.1f} s asked for; is it still running?")
+            return
+        self._keep(label, audio)
+
+    def _keep(self, label: str, audio: np.ndarray, every_word: bool = False, note: str = "") -> None:
+        """Save the takes `audio` (samples,) holds (one per word said with `every_word`) and say how it went."""
+        try:
             takes = [self.store.save(label, clip, device=self.source.input_title)
                      for clip in takes_of(label, audio, self.store.config, every_word)]
         except (ValueError, OSError) as error:
-            self.show_message(f"Not recorded: {error}")
+            self.show_message("; ".join(filter(None, (f"Not recorded: {error}", note))))
             return
         self.refresh(select=[take.name for take in takes])
         saved = f"Saved {plural(len(takes), 'take')} of {label}"
         if is_clipped(audio):
             saved += " — it is clipped: turn the input gain down and record again"
-        self.show_message(saved)
+        self.show_message("; ".join(filter(None, (saved, note))))
 
     def import_files(self, paths: list[str] | None = None) -> None:
         """Add sound files as takes (asks for files without `paths`), read and saved off the GUI thread.

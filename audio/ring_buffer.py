@@ -15,8 +15,8 @@ import weakref
 import numpy as np
 
 # Seconds of live audio a source keeps. The recogniser reads only the last 1 s, but the recorder
-# reads whole takes back from the ring: Several's 6 s and its 0.3 s pre-roll, with room for a
-# timer that fires late. (At 5 s, Several lost its first word on the virtual microphone.)
+# reads takes back from the ring: up to Background's 3 s at once, and Several a second at a time
+# (`app.several_recording`), with plenty of room for a GUI timer that fires late.
 RING_SECONDS = 10.0
 
 

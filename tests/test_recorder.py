@@ -3,6 +3,7 @@ review (play, relabel, delete); and the type-a-word starting set."""
 
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import librosa
@@ -433,25 +434,65 @@ def test_a_take_without_a_word_is_not_saved_but_background_is(qtbot, panel, room
     qtbot.waitUntil(lambda: recorder.store.counts() == {SILENCE: 1}, timeout=5_000)
 
 
-def test_record_several_saves_a_take_for_each_word_said(qtbot, panel):
-    rng = np.random.default_rng(4)
-    audio = rng.normal(0, 0.002, 80_000).astype(np.float32)  # 5 s; the press is at 3.5 s (ArraySource)
+class PlayingSource(ArraySource):
+    """The ring as a live input fills it: `audio` arrives in real time from sample `start` on; None once `stopped`."""
+
+    def __init__(self, audio: np.ndarray, start: int) -> None:
+        super().__init__(audio)
+        self.start, self.began, self.stopped = start, time.monotonic(), False
+
+    def ring_position(self):
+        if self.stopped:
+            return None
+        return min(len(self.audio), self.start + round((time.monotonic() - self.began) * 16_000))
+
+
+def words_said(at_seconds: list[float], seconds: float = 6.0) -> tuple[np.ndarray, int]:
+    """A quiet room with a word said at each time: (samples,), and the word's length in samples."""
+    audio = np.random.default_rng(4).normal(0, 0.002, round(seconds * 16_000)).astype(np.float32)
     word = tone_clip("rise", 0)
     start, end = speech_bounds(word)
-    for at in (52_000, 68_800):  # two words said after the press, 0.55 s apart
-        audio[at : at + end - start] += word[start:end]
-    recorder = panel(audio, several_seconds=1.5)
+    for at in at_seconds:
+        audio[round(at * 16_000) : round(at * 16_000) + end - start] += word[start:end]
+    return audio, end - start
+
+
+def test_several_records_until_pressed_again_and_keeps_a_take_for_each_word_said(qtbot, panel):
+    audio, length = words_said([2.3, 3.3])  # two words said after the press at 2 s, 0.5 s apart
+    recorder = panel(None)
+    recorder.source = PlayingSource(audio, 32_000)
     recorder.label_box.setEditText("left")
     recorder.several_button.click()
-    qtbot.waitUntil(lambda: recorder.message_label.text().startswith("Saved"), timeout=5_000)
-    assert recorder.message_label.text() == "Saved 2 takes of left"
+    assert recorder.several_button.text() == "■ Stop (Shift+Space)"
+    qtbot.waitUntil(lambda: recorder.message_label.text().startswith("Recording left: 2 words heard"), timeout=5_000)
+    recorder.record()  # one take at a time
+    assert recorder.message_label.text() == "Still recording several takes of left: press Several again to stop"
+    recorder.several_button.click()  # pressed again: stop
+    assert recorder.message_label.text() == "Saved 2 takes of left" and recorder.several_button.text() == "Several…"
     clips = [recorder.store.read(take) for take in recorder.store.takes("left")]
-    for clip in clips:  # a whole word in each (the first sits near the recording's start, so not centred)
+    for clip in clips:  # a whole word in each
         first, last = speech_bounds(clip)
-        assert abs((last - first) - (end - start)) < 800
+        assert abs((last - first) - length) < 800
     assert not np.allclose(clips[0], clips[1])  # two takes, not one word twice
-    recorder.record()  # a plain take of the same stretch keeps one word
-    qtbot.waitUntil(lambda: recorder.store.counts()["left"] == 3, timeout=5_000)
+
+
+def test_several_stops_by_itself_at_its_longest_and_when_the_input_stops(qtbot, panel):
+    audio, _ = words_said([0.2, 1.6, 3.0])
+    recorder = panel(None, several_seconds=1.0)
+    recorder.source = PlayingSource(audio, 0)
+    recorder.label_box.setEditText("left")
+    recorder.record_several()
+    qtbot.waitUntil(lambda: recorder.message_label.text().startswith("Saved"), timeout=5_000)
+    assert recorder.message_label.text() == "Saved 1 take of left" and recorder.several is None  # the 1.6 s word: not
+    recorder.several_seconds = 60.0
+    recorder.source = source = PlayingSource(audio, 24_000)  # from 1.5 s: the words at 1.6 and 3 s
+    recorder.record_several()
+    qtbot.waitUntil(lambda: "1 word heard" in recorder.message_label.text(), timeout=5_000)
+    source.stopped = True  # Stop pressed, or the microphone unplugged
+    qtbot.waitUntil(lambda: recorder.several is None, timeout=5_000)
+    assert recorder.message_label.text().startswith("Saved ")
+    assert recorder.message_label.text().endswith(" of left; the input stopped, so the recording ended there")
+    assert recorder.store.counts()["left"] >= 2
 
 
 def test_a_clipped_take_is_saved_with_a_warning(qtbot, panel):

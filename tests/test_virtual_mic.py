@@ -109,7 +109,6 @@ from app.main_window import MainWindow
 app = QApplication([])
 window = MainWindow(sys.argv[1], SourceChoice(device="pulse"), device="cpu", data_dir=sys.argv[2], remember=False)
 recorder = window.recorder
-recorder.several_seconds = 6.0
 def press_when_listening():
     position = window.engine.ring_position()
     if not position:  # the first blocks have not arrived yet
@@ -120,6 +119,7 @@ def press_when_listening():
     print("recording", flush=True)
     QTimer.singleShot(7_000, report)
 def report():
+    recorder.record_several()  # pressed again, once the words are said: stop
     print("result", recorder.message_label.text(), flush=True)
     window.close()
     app.exit(0)
@@ -167,7 +167,6 @@ def test_listen_detects_words_from_the_virtual_microphone(pulse, tmp_path, tiny_
     assert [d["label"] for d in detections] == ["rise", "fall"], (out, err)
     assert summary["summary"]["model_calls"] > 0
     assert detections[0]["time"] < detections[1]["time"] and min(d["confidence"] for d in detections) > 0.6
-
 
 
 def test_the_recorder_keeps_a_take_of_each_word_said_into_the_microphone(pulse, tmp_path, tiny_model):
