@@ -56,6 +56,7 @@ class FinetuneDialog(QDialog):
     play_requested = Signal(object, int)  # (audio (samples,), sample rate): a misheard take to hear
     take_chosen = Signal(str)  # a misheard take's name (label/file.wav), to relabel or delete in the takes list
     label_chosen = Signal(str)  # a weak word, to review its takes and record more in the takes list
+    running_changed = Signal(bool)  # fine-tuning started (True) or ended, however it ended (False)
     _run = Signal(object, str, str)
 
     def __init__(self, request: AdaptRequest, versions_root: str | Path, parent_name: str, summary: str,
@@ -162,7 +163,8 @@ class FinetuneDialog(QDialog):
         if self.running:
             return
         self.request = replace(self.request, finetune=replace(self.request.finetune, epochs=self.epochs.value()))
-        self.running, self.result, self._steps = True, None, []
+        self.result, self._steps = None, []
+        self._set_running(True)
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.use_button.setEnabled(False)
@@ -296,9 +298,13 @@ class FinetuneDialog(QDialog):
         self.eta_label.setText(message)
 
     def _done(self) -> None:
-        self.running = False
+        self._set_running(False)
         self.start_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
+
+    def _set_running(self, running: bool) -> None:
+        self.running = running
+        self.running_changed.emit(running)
 
     def use_result(self) -> None:
         if self.result is None:
@@ -315,6 +321,8 @@ class FinetuneDialog(QDialog):
         self.worker.cancel()
         self.thread.quit()
         self.thread.wait()
+        if self.running:  # its cancelled signal will not be handled now
+            self._set_running(False)
 
     def closeEvent(self, event) -> None:
         self.shutdown()

@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
         self.device = device
         self.data_dir = user_dirs.data_dir(data_dir)
         self.model_info: dict = {}
+        self.live_paused = False  # while fine-tuning: the live view stands still, detections are still listed
         self.update_seconds: deque[float] = deque(maxlen=5000)  # GUI-thread time per frame shown
         # what the window remembers between sessions; None for a window that starts as new and keeps nothing
         self.memory = QSettings(str(window_settings(self.data_dir)), QSettings.Format.IniFormat) if remember else None
@@ -195,8 +196,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message)
 
     def show_latest_frame(self) -> None:
-        frame: Frame | None = self.engine.take_frame()
-        if frame is None:
+        frame: Frame | None = self.engine.take_frame()  # taken even when paused: the engine then sends the next
+        if frame is None or self.live_paused:
             return
         started = time.perf_counter()
         self.live_panel.show_frame(frame)
@@ -219,7 +220,17 @@ class MainWindow(QMainWindow):
     def _set_listening(self, listening: bool) -> None:
         self.listening = listening
         self.controls.set_listening(listening)
-        self.state_label.setText(f"Listening to {self.choice.title}" if listening else "Stopped")
+        self._show_state()
+
+    def _pause_live(self, paused: bool) -> None:
+        """Hold the live view still while fine-tuning runs: on two cores its drawing takes time fine-tuning needs
+        (detections are still listed and shown)."""
+        self.live_paused = paused
+        self._show_state()
+
+    def _show_state(self) -> None:
+        state = f"Listening to {self.choice.title}" if self.listening else "Stopped"
+        self.state_label.setText(state + (" · live view paused while fine-tuning" if self.live_paused else ""))
 
     def open_finetune(self) -> FinetuneDialog | None:
         """The fine-tune dialog, starting from the model in use."""
@@ -237,6 +248,7 @@ class MainWindow(QMainWindow):
             old.deleteLater()
         dialog = FinetuneDialog(request, models_dir(self.data_dir), self.model_info["name"], summary, self)
         dialog.model_chosen.connect(self.open_model)
+        dialog.running_changed.connect(self._pause_live)
         dialog.play_requested.connect(self.play_requested.emit)
         dialog.take_chosen.connect(self.show_take)
         dialog.label_chosen.connect(self.show_label)

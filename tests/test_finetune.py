@@ -12,6 +12,7 @@ import pytest
 import torch
 from PySide6.QtCore import Qt
 
+from app.engine import SourceChoice
 from app.finetune_dialog import FinetuneDialog
 from app.finetune_worker import FinetuneWorker
 from app.versions_dialog import VersionsDialog
@@ -347,6 +348,23 @@ def test_dialog_fine_tunes_cancels_and_switches_versions(qtbot, tmp_path, open_w
     dialog.use_result()
     assert dialog.eta_label.text().startswith("Could not switch to v0001: ")
     assert "Model: default" in window.model_label.text()
+
+
+def test_the_live_view_stands_still_while_fine_tuning_runs(qtbot, tmp_path, open_window, tiny_model, takes):
+    sound = tmp_path / "word.wav"
+    write_wav(sound, np.concatenate([np.zeros(8_000), tone_clip("rise", 40), np.zeros(8_000)]))
+    window = open_window(tiny_model, SourceChoice(file=str(sound), loop=True), data_dir=str(tmp_path / "data"))
+    qtbot.waitUntil(lambda: len(window.update_seconds) > 0, timeout=10_000)  # listening, frames drawn
+    dialog = window.open_finetune()
+    dialog.request = replace(dialog.request, data=(takes,), finetune=replace(QUICK, epochs=50), material=NO_SPEECH)
+    dialog.start()
+    assert window.live_paused and window.state_label.text().endswith("· live view paused while fine-tuning")
+    drawn, built = len(window.update_seconds), window.engine.frames_built
+    qtbot.waitUntil(lambda: window.engine.frames_built > built + 5, timeout=10_000)  # still listening...
+    assert len(window.update_seconds) == drawn and dialog.running  # ...but nothing drawn
+    dialog.close()  # closing it while it runs cancels it, and the live view goes on
+    assert not window.live_paused and window.state_label.text() == f"Listening to {window.choice.title}"
+    qtbot.waitUntil(lambda: len(window.update_seconds) > drawn, timeout=10_000)
 
 
 def test_dialog_lists_the_misheard_takes_plays_shows_and_follows_them(qtbot, tmp_path, open_window, tiny_model):
