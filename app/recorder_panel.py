@@ -275,10 +275,10 @@ class RecorderPanel(QWidget):
         if self.several is not None:
             self.several.stop()
             return
-        label = self._ready_to_record(self.current_label())
-        position = self.source.ring_position() if label else None
-        if position is None:
+        ready = self._ready_to_record(self.current_label())
+        if ready is None:
             return
+        label, position = ready
         self.recording = label
         self.several = SeveralRecording(self.source, position, self.store.config, parent=self,
                                         pre_roll_seconds=self.pre_roll_seconds, max_seconds=self.several_seconds)
@@ -301,27 +301,29 @@ class RecorderPanel(QWidget):
     def record_background(self) -> None:
         self._start(SILENCE, self.background_seconds)
 
-    def _ready_to_record(self, label: str) -> str:
-        """`label` checked, or "" with a message saying why nothing can be recorded now."""
+    def _ready_to_record(self, label: str) -> tuple[str, int] | None:
+        """(`label` checked, the live ring's position now), or None with a message saying why nothing can be
+        recorded now."""
         if self.recording is not None:
             self.show_message(f"Still recording several takes of {self.recording}: press Several again to stop"
                               if self.several else f"Still recording {self.recording}: wait for that take to be saved")
-            return ""
+            return None
         try:
             label = validate_label(label)
         except ValueError as error:
             self.show_message(f"Not recorded: {error}")
-            return ""
-        if self.source.ring_position() is None:
+            return None
+        position = self.source.ring_position()
+        if position is None:
             self.show_message("Not recorded: press Listen first — takes are recorded from the live input")
-            return ""
-        return label
+            return None
+        return label, position
 
     def _start(self, label: str, seconds: float) -> None:
-        label = self._ready_to_record(label)
-        position = self.source.ring_position() if label else None
-        if position is None:
+        ready = self._ready_to_record(label)
+        if ready is None:
             return
+        label, position = ready
         self.recording = label
         start = position - round(self.pre_roll_seconds * self.rate) if label != SILENCE else position
         self.record_button.setText("Recording…")
@@ -620,7 +622,9 @@ class RecorderPanel(QWidget):
             self.refresh()
 
     def shutdown(self) -> None:
-        """Stop the worker threads (the window calls this when it closes)."""
+        """Keep what a Several recording heard, and stop the worker threads (the window calls this when it closes)."""
+        if self.several is not None:
+            self.several.stop()
         self.synth_worker.stop()  # a starting set in progress ends after its current clip
         for thread in self._threads:
             thread.quit()
