@@ -356,7 +356,9 @@ def test_the_live_view_stands_still_while_fine_tuning_runs(qtbot, tmp_path, open
     window = open_window(tiny_model, SourceChoice(file=str(sound), loop=True), data_dir=str(tmp_path / "data"))
     qtbot.waitUntil(lambda: len(window.update_seconds) > 0, timeout=10_000)  # listening, frames drawn
     dialog = window.open_finetune()
-    dialog.request = replace(dialog.request, data=(takes,), finetune=replace(QUICK, epochs=50), material=NO_SPEECH)
+    long_run = replace(QUICK, user_repeats=64)  # thousands of steps: still running when the dialog is closed
+    dialog.request = replace(dialog.request, data=(takes,), finetune=long_run, material=NO_SPEECH)
+    dialog.epochs.setValue(dialog.epochs.maximum())
     dialog.start()
     assert window.live_paused and window.state_label.text().endswith("· live view paused while fine-tuning")
     drawn, built = len(window.update_seconds), window.engine.frames_built
