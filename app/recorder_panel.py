@@ -48,17 +48,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.import_worker import ImportWorker
 from app.several_recording import RingSource, SeveralRecording
 from app.synth_worker import SynthWorker
+from app.take_worker import TakeWorker
 from app.thumbnail_worker import ThumbnailWorker
 from app.waveform_icon import blank_image
-from audio.clipping import is_clipped
 from audio.dataset import AUDIO_SUFFIXES, label_folders
 from audio.labels import SILENCE, validate_label
 from audio.synthesis.starter import STARTER_CLIPS
 from audio.takes import Take, TakeStore, speaker_name
-from audio.trim import takes_of
 
 SEVERAL_TEXT = "Several…"
 Worker = TypeVar("Worker", bound=QObject)  # a worker object, moved onto a thread of its own
@@ -95,7 +93,8 @@ class RecorderPanel(QWidget):
     versions_clicked = Signal()
     take_changed = Signal(str, str)  # (old name, new name): new "" when deleted, new == old when restored
     _synthesize = Signal(str, str, int)  # (starter root, word, count), to the synth worker's thread
-    _import = Signal(str, list)  # (label, file paths), to the import worker's thread
+    _import = Signal(str, list)  # (label, file paths), to the take worker's thread
+    _keep = Signal(str, object, str, bool, str)  # (label, audio, device, every word, note), to the take worker's thread
     _draw = Signal(list)  # [(path, stamp), ...], to the thumbnail worker's thread
 
     def __init__(self, store: TakeStore, source: RecordingSource, starter_root: str | Path, *,
@@ -110,6 +109,7 @@ class RecorderPanel(QWidget):
         self.model_labels: tuple[str, ...] = ()
         self.recording: str | None = None  # the label being recorded
         self.several: SeveralRecording | None = None  # a Several recording, until it is pressed again
+        self.closing = False  # `shutdown` has begun
         self.deleted: list[list[str]] = []  # this session's deletions (each one press's takes), the latest last
         # path -> ((mtime, size), thumbnail or None when unreadable): only new or changed takes are drawn again
         self._thumbnails: dict[Path, tuple[tuple[int, int], QIcon | None]] = {}
@@ -120,18 +120,20 @@ class RecorderPanel(QWidget):
         self._build()
         self._threads: list[QThread] = []
         self.synth_worker = self._on_own_thread(SynthWorker())
-        self.import_worker = self._on_own_thread(ImportWorker(store))
+        self.take_worker = self._on_own_thread(TakeWorker(store))
         self.thumbnail_worker = self._on_own_thread(ThumbnailWorker())
         self._synthesize.connect(self.synth_worker.synthesize)
-        self._import.connect(self.import_worker.cut)
+        self._import.connect(self.take_worker.import_files)
+        self._keep.connect(self.take_worker.keep)
         self._draw.connect(self.thumbnail_worker.draw)
         # Worker signals go to this panel's own methods, which Qt queues to the GUI thread; a lambda would
         # run on the worker's thread and touch the widgets from there.
         self.synth_worker.progress.connect(self._synthesis_progress)
         self.synth_worker.finished.connect(self._synthesized)
         self.synth_worker.error.connect(self.show_message)
-        self.import_worker.progress.connect(self._import_progress)
-        self.import_worker.finished.connect(self._imported)
+        self.take_worker.progress.connect(self._import_progress)
+        self.take_worker.imported.connect(self._imported)
+        self.take_worker.kept.connect(self._kept)
         self.thumbnail_worker.drawn.connect(self._drawn)
         self.refresh()
         if store.metadata_problem:
@@ -295,8 +297,9 @@ class RecorderPanel(QWidget):
     def _several_done(self, audio: np.ndarray, input_stopped: bool) -> None:
         label, self.recording, self.several = self.recording, None, None
         self.several_button.setText(SEVERAL_TEXT)
-        self._keep(label, audio, every_word=True, note="the input stopped, so the recording ended there"
-                   if input_stopped else "")
+        keep = self.take_worker.keep if self.closing else self._keep.emit  # closing: its thread is about to stop
+        keep(label, audio, self.source.input_title, True,
+             "the input stopped, so the recording ended there" if input_stopped else "")
 
     def record_background(self) -> None:
         self._start(SILENCE, self.background_seconds)
@@ -343,19 +346,16 @@ class RecorderPanel(QWidget):
             self.show_message(f"Not recorded: the input delivered {len(audio) / self.rate:.1f} s of the "
                               f"{(stop - start) / self.rate:.1f} s asked for; is it still running?")
             return
-        self._keep(label, audio)
+        self._keep.emit(label, audio, self.source.input_title, False, "")
 
-    def _keep(self, label: str, audio: np.ndarray, every_word: bool = False, note: str = "") -> None:
-        """Save the takes `audio` (samples,) holds (one per word said with `every_word`) and say how it went."""
-        try:
-            takes = [self.store.save(label, clip, device=self.source.input_title)
-                     for clip in takes_of(label, audio, self.store.config, every_word)]
-        except (ValueError, OSError) as error:
-            self.show_message("; ".join(filter(None, (f"Not recorded: {error}", note))))
+    def _kept(self, label: str, names: list, clipped: bool, problem: str, note: str) -> None:
+        """The take worker has saved a recording's takes `names` (none, and `problem`, when it could not)."""
+        if problem:
+            self.show_message("; ".join(filter(None, (f"Not recorded: {problem}", note))))
             return
-        self.refresh(select=[take.name for take in takes])
-        saved = f"Saved {plural(len(takes), 'take')} of {label}"
-        if is_clipped(audio):
+        self.refresh(select=names)
+        saved = f"Saved {plural(len(names), 'take')} of {label}"
+        if clipped:
             saved += " — it is clipped: turn the input gain down and record again"
         self.show_message("; ".join(filter(None, (saved, note))))
 
@@ -391,7 +391,7 @@ class RecorderPanel(QWidget):
             self.import_files([folder])
 
     def _imported(self, saved: list, files: int, problems: list) -> None:
-        """The import worker has saved `saved` (take names) from `files` files; say so, and what was left out."""
+        """The take worker has imported `saved` (take names) from `files` files; say so, and what was left out."""
         self.import_button.setEnabled(True)
         self.refresh(select=saved)
         per_label = Counter(name.partition("/")[0] for name in saved)
@@ -623,6 +623,7 @@ class RecorderPanel(QWidget):
 
     def shutdown(self) -> None:
         """Keep what a Several recording heard, and stop the worker threads (the window calls this when it closes)."""
+        self.closing = True
         if self.several is not None:
             self.several.stop()
         self.synth_worker.stop()  # a starting set in progress ends after its current clip

@@ -14,7 +14,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from app import import_worker, thumbnail_worker
+from app import take_worker, thumbnail_worker
 from app.engine import SourceChoice
 from app.recorder_panel import RecorderPanel
 from app.waveform_icon import BACKGROUND, WAVE, waveform_image
@@ -69,10 +69,13 @@ def speech(seconds: float = 3.0) -> np.ndarray:
 def test_record_cuts_the_word_and_shows_counts_and_thumbnails(qtbot, panel):
     recorder = panel(speech(), take_seconds=1.0)
     recorder.label_box.setEditText("left")
-    played = []
+    played, saved_on = [], set()
     recorder.play_requested.connect(lambda audio, rate: played.append((audio, rate)))
+    save = recorder.store.save
+    recorder.store.save = lambda *args, **options: saved_on.add(threading.current_thread()) or save(*args, **options)
     recorder.record()
-    qtbot.waitUntil(lambda: recorder.store.counts() == {"left": 1}, timeout=5_000)
+    qtbot.waitUntil(lambda: recorder.message_label.text() == "Saved 1 take of left", timeout=5_000)
+    assert saved_on and threading.main_thread() not in saved_on  # written on the take worker's thread
     take = recorder.store.takes("left")[0]
     audio = recorder.store.read(take)
     start, end = speech_bounds(audio)
@@ -126,7 +129,7 @@ def test_the_speaker_names_the_takes_and_is_kept_for_next_time(qtbot, panel, tmp
     assert recorder.message_label.text() == "Takes from now on are filed under speaker ada-l"
     recorder.label_box.setEditText("left")
     recorder.record()
-    qtbot.waitUntil(lambda: recorder.store.counts() == {"left": 1}, timeout=5_000)
+    qtbot.waitUntil(lambda: recorder.message_label.text() == "Saved 1 take of left", timeout=5_000)
     take = recorder.store.takes("left")[0]
     assert take.path.name.startswith("ada-l_nohash_") and take.speaker == "ada-l"
     assert recorder.take_list.item(0).text() == f"left   ada-l   {take.time}"  # who said it, in the list
@@ -149,9 +152,8 @@ def test_a_second_press_while_recording_is_explained_and_records_once(qtbot, pan
     recorder.record()
     recorder.record_background()
     assert recorder.message_label.text() == "Still recording left: wait for that take to be saved"
-    qtbot.waitUntil(lambda: recorder.recording is None, timeout=5_000)
+    qtbot.waitUntil(lambda: recorder.message_label.text() == "Saved 1 take of left", timeout=5_000)
     assert recorder.store.counts() == {"left": 1}
-    assert recorder.message_label.text() == "Saved 1 take of left"
 
 
 def test_an_input_that_stops_as_the_take_starts_saves_nothing_and_says_so(qtbot, panel):
@@ -398,8 +400,8 @@ def test_a_folder_that_cannot_be_listed_is_named_and_the_rest_is_imported(tmp_pa
     def refuse(folder):
         raise PermissionError(13, "Permission denied", str(folder))
 
-    monkeypatch.setattr(import_worker, "label_folders", refuse)  # as root, no folder can be made unlistable
-    plan, problems = import_worker.import_plan("left", [unlistable, take])
+    monkeypatch.setattr(take_worker, "label_folders", refuse)  # as root, no folder can be made unlistable
+    plan, problems = take_worker.import_plan("left", [unlistable, take])
     assert plan == [("left", take)] and problems == [f"locked: [Errno 13] Permission denied: '{unlistable}'"]
 
 
@@ -424,7 +426,7 @@ def test_a_take_without_a_word_is_not_saved_but_background_is(qtbot, panel, room
     recorder = panel(quiet, take_seconds=0.3)
     recorder.label_box.setEditText("left")
     recorder.record()
-    qtbot.waitUntil(lambda: recorder.recording is None, timeout=5_000)
+    qtbot.waitUntil(lambda: recorder.message_label.text().startswith("Not recorded"), timeout=5_000)
     assert recorder.message_label.text() == ("Not recorded: no word heard — nothing in the take stands out from the "
                                              "room's level. Is the microphone muted, or too far away?")
     assert recorder.store.counts() == {}
@@ -468,7 +470,8 @@ def test_several_records_until_pressed_again_and_keeps_a_take_for_each_word_said
     recorder.record()  # one take at a time
     assert recorder.message_label.text() == "Still recording several takes of left: press Several again to stop"
     recorder.several_button.click()  # pressed again: stop
-    assert recorder.message_label.text() == "Saved 2 takes of left" and recorder.several_button.text() == "Several…"
+    assert recorder.several_button.text() == "Several…"  # the takes are saved on the take worker's thread
+    qtbot.waitUntil(lambda: recorder.message_label.text() == "Saved 2 takes of left", timeout=5_000)
     clips = [recorder.store.read(take) for take in recorder.store.takes("left")]
     for clip in clips:  # a whole word in each
         first, last = speech_bounds(clip)
@@ -489,8 +492,7 @@ def test_several_stops_by_itself_at_its_longest_and_when_the_input_stops(qtbot, 
     recorder.record_several()
     qtbot.waitUntil(lambda: "1 word heard" in recorder.message_label.text(), timeout=5_000)
     source.stopped = True  # Stop pressed, or the microphone unplugged
-    qtbot.waitUntil(lambda: recorder.several is None, timeout=5_000)
-    assert recorder.message_label.text().startswith("Saved ")
+    qtbot.waitUntil(lambda: recorder.message_label.text().startswith("Saved "), timeout=5_000)
     assert recorder.message_label.text().endswith(" of left; the input stopped, so the recording ended there")
     kept = recorder.store.counts()["left"]
     assert kept >= 2

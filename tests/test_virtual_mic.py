@@ -120,6 +120,8 @@ def press_when_listening():
     QTimer.singleShot(7_000, report)
 def report():
     recorder.record_several()  # pressed again, once the words are said: stop
+    QTimer.singleShot(1_000, saved)  # the takes are saved on the take worker's thread
+def saved():
     print("result", recorder.message_label.text(), flush=True)
     window.close()
     app.exit(0)

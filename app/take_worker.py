@@ -1,7 +1,8 @@
-"""Importing sound files as takes, off the GUI thread.
+"""Cutting and saving takes off the GUI thread: sound files imported, and what a recording heard.
 
-Decoding, resampling and saving a few hundred files takes seconds. The worker saves through the
-same `TakeStore` as the recorder panel, whose lock keeps the two apart.
+Decoding, resampling and saving a few hundred files takes seconds, and a minute of Several a
+word said forty times: each save writes a file and rewrites the takes' details. The worker saves
+through the same `TakeStore` as the recorder panel, whose lock keeps the two apart.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from audio.clipping import is_clipped
 from audio.dataset import AUDIO_SUFFIXES, label_folders
 from audio.io import read_audio
 from audio.labels import validate_label
@@ -20,18 +22,31 @@ from audio.trim import takes_of
 log = logging.getLogger(__name__)
 
 
-class ImportWorker(QObject):
-    """Lives on a QThread; `cut` saves one take per word of each file and names the files it cannot use."""
+class TakeWorker(QObject):
+    """Lives on a QThread. `import_files` saves one take per word of each file and names the files it cannot
+    use; `keep` saves the takes a recording holds."""
 
     progress = Signal(int, int)  # (files read, files to read)
-    finished = Signal(list, int, list)  # (names of the takes saved, files they came from, [problem, ...])
+    imported = Signal(list, int, list)  # (names of the takes saved, files they came from, [problem, ...])
+    kept = Signal(str, list, bool, str, str)  # (label, names of the takes saved, clipped, problem or "", note)
 
     def __init__(self, store: TakeStore) -> None:
         super().__init__()
         self.store = store
 
+    @Slot(str, object, str, bool, str)
+    def keep(self, label: str, audio: object, device: str, every_word: bool, note: str) -> None:
+        """Save the takes `audio` (samples,) holds, one per word said with `every_word`; `note` is handed back."""
+        try:
+            names = [self.store.save(label, clip, device=device).name
+                     for clip in takes_of(label, audio, self.store.config, every_word)]
+        except (ValueError, OSError) as error:  # no word in it, or not saved
+            self.kept.emit(label, [], False, str(error), note)
+            return
+        self.kept.emit(label, names, is_clipped(audio), "", note)
+
     @Slot(str, list)
-    def cut(self, label: str, paths: list[str]) -> None:
+    def import_files(self, label: str, paths: list[str]) -> None:
         """Import `paths` (files and folders, see `import_plan`); `label` is the one picked, "" for none."""
         plan, problems = import_plan(label, [Path(path) for path in paths])
         saved: list[str] = []
@@ -49,7 +64,7 @@ class ImportWorker(QObject):
                 log.exception("importing %s failed", path)
                 problems.append(f"{path.name}: {error}")
             self.progress.emit(done, len(plan))
-        self.finished.emit(saved, used, problems)
+        self.imported.emit(saved, used, problems)
 
 
 def import_plan(label: str, paths: list[Path]) -> tuple[list[tuple[str, Path]], list[str]]:
