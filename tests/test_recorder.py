@@ -508,9 +508,10 @@ def test_a_clipped_take_is_saved_with_a_warning(qtbot, panel):
     recorder = panel(hot, take_seconds=1.5)
     recorder.label_box.setEditText("left")
     recorder.record()
-    qtbot.waitUntil(lambda: recorder.store.counts() == {"left": 1}, timeout=5_000)
+    qtbot.waitUntil(lambda: recorder.message_label.text().startswith("Saved"), timeout=5_000)
     assert recorder.message_label.text() == (
         "Saved 1 take of left — it is clipped: turn the input gain down and record again")
+    assert recorder.store.counts() == {"left": 1}
 
 
 def test_background_records_silence_in_one_second_pieces(qtbot, panel):
