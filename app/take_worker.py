@@ -38,8 +38,9 @@ class TakeWorker(QObject):
     def keep(self, label: str, audio: object, device: str, every_word: bool, note: str) -> None:
         """Save the takes `audio` (samples,) holds, one per word said with `every_word`; `note` is handed back."""
         try:
-            names = [self.store.save(label, clip, device=device).name
-                     for clip in takes_of(label, audio, self.store.config, every_word)]
+            with self.store.batch():
+                names = [self.store.save(label, clip, device=device).name
+                         for clip in takes_of(label, audio, self.store.config, every_word)]
         except (ValueError, OSError) as error:  # no word in it, or not saved
             self.kept.emit(label, [], False, str(error), note)
             return
@@ -52,18 +53,22 @@ class TakeWorker(QObject):
         saved: list[str] = []
         used = 0
         config = self.store.config
-        for done, (take_label, path) in enumerate(plan, 1):
-            try:
-                clips = takes_of(take_label, read_audio(path, config.sample_rate), config, every_word=True)
-                saved += [self.store.save(take_label, clip, device=f"imported from {path.name}").name
-                          for clip in clips]
-                used += 1
-            except (ValueError, OSError) as error:  # unreadable, empty, no word in it, or not saved
-                problems.append(f"{path.name}: {str(error).removeprefix(f'{path}: ')}")
-            except Exception as error:  # a worker never lets anything escape; the panel names the file
-                log.exception("importing %s failed", path)
-                problems.append(f"{path.name}: {error}")
-            self.progress.emit(done, len(plan))
+        try:
+            with self.store.batch():
+                for done, (take_label, path) in enumerate(plan, 1):
+                    try:
+                        clips = takes_of(take_label, read_audio(path, config.sample_rate), config, every_word=True)
+                        saved += [self.store.save(take_label, clip, device=f"imported from {path.name}").name
+                                  for clip in clips]
+                        used += 1
+                    except (ValueError, OSError) as error:  # unreadable, empty, no word in it, or not saved
+                        problems.append(f"{path.name}: {str(error).removeprefix(f'{path}: ')}")
+                    except Exception as error:  # a worker never lets anything escape; the panel names the file
+                        log.exception("importing %s failed", path)
+                        problems.append(f"{path.name}: {error}")
+                    self.progress.emit(done, len(plan))
+        except OSError as error:  # the batch's last write of the takes' details; the takes themselves are saved
+            problems.append(f"the takes' speaker, time and device were not all written: {error}")
         self.imported.emit(saved, used, problems)
 
 

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from audio import takes as takes_module
 from audio.dataset import scan_folder
 from audio.labels import SILENCE
 from audio.takes import METADATA_FILE, TakeStore, held_out
@@ -133,3 +134,26 @@ def test_held_out_takes_are_deterministic_and_stable():
     assert len(chosen) == 4 and chosen == held_out(list(reversed(names)))
     assert chosen <= held_out(names + [f"left/me_nohash_{i:03d}.wav" for i in range(20, 25)]) | chosen
     assert held_out(names[:4]) == set()  # too few takes: all train
+
+
+def test_a_batch_of_saves_writes_the_details_at_most_once_a_second_and_as_it_ends(tmp_path, monkeypatch):
+    store, clip = TakeStore(tmp_path), np.zeros(16_000, np.float32)
+    writes = []  # how many takes each write of takes.json held
+    write = takes_module.write_json_atomically
+    monkeypatch.setattr(takes_module, "write_json_atomically",
+                        lambda path, data: writes.append(len(data["takes"])) or write(path, data))
+    monkeypatch.setattr(takes_module, "DETAILS_EVERY_SECONDS", 60.0)
+    with store.batch():
+        for _ in range(30):
+            store.save("left", clip)
+        assert writes == [1]  # the first save; the rest wait
+        assert len(TakeStore(tmp_path).takes("left")) == 30  # every take is on disk and listed meanwhile
+    assert writes == [1, 30]  # and the details of all as the batch ends
+    assert all(take.time for take in TakeStore(tmp_path).takes("left"))
+    store.save("left", clip)
+    assert writes == [1, 30, 31]  # outside a batch: at once
+    monkeypatch.setattr(takes_module, "DETAILS_EVERY_SECONDS", 0.0)
+    with store.batch():  # a second gone by after every save
+        store.save("left", clip)
+        store.save("left", clip)
+    assert writes == [1, 30, 31, 32, 33]
