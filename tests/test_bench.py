@@ -10,6 +10,7 @@ import torch
 from audio.dataset import ClipSet
 from audio.io import read_audio, write_wav
 from bench import openmp_wait
+from bench.import_takes import main as import_takes_main
 from bench.own_voice import (
     build_parser,
     command_answers,
@@ -225,3 +226,15 @@ def test_word_spans_bench_counts_takes_per_file_and_names_the_odd_ones(tmp_path,
     assert figures["files"] == 2 and figures["takes_per_file"] == {"1": 1, "2": 1}
     assert figures["not_one"] == [{"file": "left/twice.wav", "takes": 2}]
 
+
+
+def test_import_bench_times_the_take_worker_into_a_new_folder_each_time(tmp_path, capsys):
+    for n, word in enumerate(("rise", "fall")):
+        pause = np.zeros(8_000)
+        write_wav(tmp_path / word / f"{word}.wav", np.concatenate([pause, tone_clip(word, n), pause]))
+    (tmp_path / "fall" / "broken.wav").write_bytes(b"not audio")
+    assert import_takes_main([str(tmp_path), "--repeats", "2", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert (figures["takes"], figures["files"], figures["left_out"], len(figures["seconds"])) == (2, 2, 1, 2)
+    assert not any(path.name == "takes.json" for path in tmp_path.rglob("*"))  # imported elsewhere, not into DIR
+    assert import_takes_main([str(tmp_path), "--repeats", "0"]) == 2
