@@ -37,8 +37,8 @@ from audio.synthesis.voice import safe_name
 METADATA_FILE = "takes.json"
 DELETED_FOLDER = ".deleted"  # deleted takes, by label: hidden, so the loaders skip it; Undo brings one back
 DEFAULT_SPEAKER = "me"  # until the user names who is recording
-# In a batch of saves, takes.json is rewritten at most this often. Rewriting it after every take was three
-# quarters of the time saving 1,289 takes one by one took: the file grows with every take.
+# In a batch of saves, takes.json is rewritten at most this often. The file grows with every take: rewritten
+# after each one, importing the 1,289 own-voice files took 5.2 s instead of 2.1 s (`python -m bench.import_takes`).
 DETAILS_EVERY_SECONDS = 1.0
 HELD_OUT_FRACTION = 0.2  # of each label's takes, kept back for the before / after comparison
 HELD_OUT_MIN_TAKES = 5  # a label with fewer takes keeps them all for training
