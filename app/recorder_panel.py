@@ -56,7 +56,7 @@ from app.waveform_icon import blank_image
 from audio.dataset import AUDIO_SUFFIXES, label_folders
 from audio.labels import SILENCE, validate_label
 from audio.synthesis.starter import STARTER_CLIPS
-from audio.takes import Take, TakeStore, speaker_name
+from audio.takes import DETAILS_NOT_WRITTEN, Take, TakeStore, speaker_name
 
 SEVERAL_TEXT = "Several…"
 Worker = TypeVar("Worker", bound=QObject)  # a worker object, moved onto a thread of its own
@@ -448,12 +448,7 @@ class RecorderPanel(QWidget):
             label, ok = QInputDialog.getText(self, "Relabel", f"New label for {what}:", text=common)
             if not ok:
                 return
-        moved, problems = [], []
-        for take in takes:
-            try:
-                moved.append((take, self.store.relabel(take, label)))
-            except (ValueError, OSError) as error:  # the others are still moved; the message names this one
-                problems.append(f"Not relabelled {take.name}: {error}")
+        moved, problems = self._for_each(takes, lambda take: (take, self.store.relabel(take, label)), "relabelled")
         if moved:
             self.refresh(select=[new.name for _, new in moved])
         done = f"Moved {plural(len(moved), 'take')} to {moved[0][1].label}" if moved else ""
@@ -466,12 +461,7 @@ class RecorderPanel(QWidget):
         takes = self.selected_takes()
         if not takes:
             return
-        deleted, problems = [], []
-        for take in takes:
-            try:
-                deleted.append(self.store.delete(take))
-            except (ValueError, OSError) as error:
-                problems.append(f"Not deleted {take.name}: {error}")
+        deleted, problems = self._for_each(takes, self.store.delete, "deleted")
         if deleted:
             self.deleted.append(deleted)
             self.undo_button.setEnabled(True)
@@ -482,18 +472,29 @@ class RecorderPanel(QWidget):
         for name in deleted:
             self.take_changed.emit(name, "")
 
+    def _for_each(self, items: list, act: Callable, verb: str) -> tuple[list, list[str]]:
+        """`act(item)` for each take (or take name), in one batch of the store's writes: (what each returned,
+        ["Not <verb> <take>: why", ...]). One that fails is named; the others are still done."""
+        done, problems = [], []
+        try:
+            with self.store.batch():  # takes.json once for a hundred takes, not a hundred times
+                for item in items:
+                    try:
+                        done.append(act(item))
+                    except (ValueError, OSError) as error:
+                        problems.append(f"Not {verb} {getattr(item, 'name', item)}: {error}")
+        except OSError as error:  # the batch's last write of takes.json
+            problems.append(f"{DETAILS_NOT_WRITTEN}: {error}")
+        return done, problems
+
     def undo_delete(self) -> None:
         """Bring back this session's latest deletion: every take one Delete removed."""
         if not self.deleted:
             return
         names = self.deleted.pop()
         self.undo_button.setEnabled(bool(self.deleted))
-        restored, problems = [], []
-        for name in names:
-            try:
-                restored.append(self.store.restore(name))
-            except (ValueError, OSError) as error:  # it stays in the deleted folder, where restore can reach it
-                problems.append(f"Not restored {name}: {error}")
+        # a take not restored stays in the deleted folder, where restore can reach it again
+        restored, problems = self._for_each(names, self.store.restore, "restored")
         if restored:
             self.refresh(select=[take.name for take in restored])
         done = f"Restored {restored[0].name if len(restored) == 1 else plural(len(restored), 'take')}" \

@@ -16,7 +16,7 @@ from audio.clipping import is_clipped
 from audio.dataset import AUDIO_SUFFIXES, label_folders
 from audio.io import read_audio
 from audio.labels import validate_label
-from audio.takes import TakeStore
+from audio.takes import DETAILS_NOT_WRITTEN, TakeStore
 from audio.trim import takes_of
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class TakeWorker(QObject):
                         problems.append(f"{path.name}: {error}")
                     self.progress.emit(done, len(plan))
         except OSError as error:  # the batch's last write of the takes' details; the takes themselves are saved
-            problems.append(f"the takes' speaker, time and device were not all written: {error}")
+            problems.append(f"{DETAILS_NOT_WRITTEN}: {error}")
         self.imported.emit(saved, used, problems)
 
 

@@ -152,8 +152,14 @@ def test_a_batch_of_saves_writes_the_details_at_most_once_a_second_and_as_it_end
     assert all(take.time for take in TakeStore(tmp_path).takes("left"))
     store.save("left", clip)
     assert writes == [1, 30, 31]  # outside a batch: at once
+    with store.batch():  # deletions, restores and relabellings too
+        names = [store.delete(take) for take in store.takes("left")[:10]]
+        store.restore(names[0])
+        store.relabel(store.takes("left")[0], "right")
+    assert writes == [1, 30, 31, 22]  # one write, as the batch ends
+    assert TakeStore(tmp_path).counts() == {"left": 21, "right": 1}
     monkeypatch.setattr(takes_module, "DETAILS_EVERY_SECONDS", 0.0)
     with store.batch():  # a second gone by after every save
         store.save("left", clip)
         store.save("left", clip)
-    assert writes == [1, 30, 31, 32, 33]
+    assert writes == [1, 30, 31, 22, 23, 24]
