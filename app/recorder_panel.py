@@ -58,7 +58,7 @@ from audio.labels import SILENCE, validate_label
 from audio.synthesis.starter import STARTER_CLIPS
 from audio.takes import DETAILS_NOT_WRITTEN, Take, TakeStore, speaker_name
 
-SEVERAL_TEXT = "Several…"
+SEVERAL_TEXT = "Several (Shift+Space)"  # no "…": it opens no dialog, it starts recording
 Worker = TypeVar("Worker", bound=QObject)  # a worker object, moved onto a thread of its own
 
 

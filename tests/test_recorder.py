@@ -470,7 +470,7 @@ def test_several_records_until_pressed_again_and_keeps_a_take_for_each_word_said
     recorder.record()  # one take at a time
     assert recorder.message_label.text() == "Still recording several takes of left: press Several again to stop"
     recorder.several_button.click()  # pressed again: stop
-    assert recorder.several_button.text() == "Several…"  # the takes are saved on the take worker's thread
+    assert recorder.several_button.text() == "Several (Shift+Space)"  # the takes are saved on the take worker's thread
     qtbot.waitUntil(lambda: recorder.message_label.text() == "Saved 2 takes of left", timeout=5_000)
     clips = [recorder.store.read(take) for take in recorder.store.takes("left")]
     for clip in clips:  # a whole word in each
