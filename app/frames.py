@@ -34,7 +34,8 @@ class GateView:
 
     states: (layers, directions, len(state_names), time, hidden); features: (time, n_mfcc), the
     window's MFCC; saturation: (layers, directions, 3, hidden, 2), see gate_stats; orders: (layers,
-    directions, len(state_names), hidden) unit indexes; window: (samples,) the audio classified.
+    directions, len(state_names), hidden) unit indexes; window: (samples,) the audio classified, at
+    sample_rate.
     """
 
     state_names: tuple[str, ...]
@@ -43,7 +44,11 @@ class GateView:
     saturation: np.ndarray
     orders: np.ndarray
     window: np.ndarray
-    window_seconds: float
+    sample_rate: int
+
+    @property
+    def window_seconds(self) -> float:
+        return len(self.window) / self.sample_rate
 
     @property
     def mfcc(self) -> np.ndarray:
@@ -147,7 +152,7 @@ class FrameBuilder:
             saturation=saturation_fractions(states, names),
             orders=unit_orders(states),
             window=window,
-            window_seconds=len(window) / self.sample_rate,
+            sample_rate=self.sample_rate,
         )
 
     @staticmethod

@@ -123,7 +123,7 @@ class GatePanel(QWidget):
                 return
         gates = frame.gates
         try:  # written on the GUI thread: a window of the shipped model is about 1.3 MB, milliseconds to write
-            save_gates(path, audio=gates.window, sample_rate=round(len(gates.window) / gates.window_seconds),
+            save_gates(path, audio=gates.window, sample_rate=gates.sample_rate,
                        mfcc=gates.features, state_names=gates.state_names, states=gates.states, labels=frame.labels,
                        probabilities=frame.probabilities)
         except OSError as error:  # its text names the hidden temp file; the reason alone says more

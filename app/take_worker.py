@@ -1,8 +1,9 @@
 """Cutting and saving takes off the GUI thread: sound files imported, and what a recording heard.
 
-Decoding, resampling and saving a few hundred files takes seconds, and a minute of Several a
-word said forty times: each save writes a file and rewrites the takes' details. The worker saves
-through the same `TakeStore` as the recorder panel, whose lock keeps the two apart.
+Decoding, resampling and saving a few hundred files takes seconds, and a minute of Several is a
+word said forty times, a file each. Both save in one `TakeStore.batch`, so the takes' details are
+rewritten once a second, not once a take. The worker saves through the same `TakeStore` as the
+recorder panel, whose lock keeps the two apart.
 """
 
 from __future__ import annotations
