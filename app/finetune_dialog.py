@@ -30,7 +30,7 @@ from app.finetune_worker import FinetuneWorker
 from audio.config import FeatureConfig
 from audio.io import AudioFileError, read_audio
 from audio.takes import HELD_OUT_FRACTION, HELD_OUT_MIN_TAKES
-from model.adapt import AdaptRequest, more_takes_advice, unreadable_note, weak_labels
+from model.adapt import AdaptRequest, more_takes_advice, old_words_note, unreadable_note, weak_labels
 from model.versions import VersionStore
 
 # Redrawing the two curves costs the GUI thread tens of times what the label and the bar cost, and
@@ -91,7 +91,10 @@ class FinetuneDialog(QDialog):
             f"_unknown_ and {material.silence} background clips, all augmented. Each of your takes is seen "
             f"{settings.user_repeats} times an epoch; a word with more than {settings.full_takes} takes shares "
             f"those places, so more takes do not make fine-tuning longer. {HELD_OUT_FRACTION:.0%} of each word's "
-            f"takes (with {HELD_OUT_MIN_TAKES} or more) are held out for the comparison.")
+            f"takes (with {HELD_OUT_MIN_TAKES} or more) are held out for the comparison."
+            + (f" Old words are checked too, on {material.check_per_word} clips of each base command and "
+               f"{material.check_unknown} other words said by synthetic voices kept out of training."
+               if material.check_per_word or material.check_unknown else ""))
         self.about.setWordWrap(True)
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 50)
@@ -124,6 +127,8 @@ class FinetuneDialog(QDialog):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
+        self.old_words = QLabel("")  # the old-words check, once a result is in
+        self.old_words.setWordWrap(True)
         self.advice = QLabel("")  # which words want more takes, once a result is in
         self.advice.setWordWrap(True)
         self.review_row = QHBoxLayout()  # a button per weak word: its takes in the takes list
@@ -156,6 +161,7 @@ class FinetuneDialog(QDialog):
         column.addWidget(self.eta_label)
         column.addWidget(plots, 1)  # the curves and the per-word table share the height
         column.addLayout(results, 1)
+        column.addWidget(self.old_words)
         column.addWidget(self.advice)
         column.addLayout(self.review_row)
 
@@ -169,6 +175,7 @@ class FinetuneDialog(QDialog):
         self.cancel_button.setEnabled(True)
         self.use_button.setEnabled(False)
         self.progress_bar.setValue(0)
+        self.old_words.setText("")
         self.advice.setText("")
         self.show_review_buttons([])
         self.misheard.clear()
@@ -181,8 +188,9 @@ class FinetuneDialog(QDialog):
             self.eta_label.setText("Cancelling…")
 
     def _progress(self, phase: str, values: dict) -> None:
-        if phase == "material":
-            self.eta_label.setText(f"Synthesizing base-vocabulary material: {values['done']}/{values['total']}")
+        if phase in ("material", "check"):
+            what = "base-vocabulary material" if phase == "material" else "the old-words check"
+            self.eta_label.setText(f"Synthesizing {what}: {values['done']}/{values['total']}")
             return
         self._steps.append((values["step"], values["loss"], values["accuracy"]))
         self.progress_bar.setMaximum(values["steps"])
@@ -231,6 +239,7 @@ class FinetuneDialog(QDialog):
             item.setData(Qt.ItemDataRole.UserRole, error)
             item.setToolTip(error["path"])
             self.misheard.addItem(item)
+        self.old_words.setText(old_words_note(result["old_words"]))
         self.advice.setText(" ".join(filter(None, (unreadable_note(result["unreadable"]), more_takes_advice(after)))))
         self.show_review_buttons(list(weak_labels(after)))
         self.use_button.setEnabled(True)

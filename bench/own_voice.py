@@ -59,6 +59,7 @@ from model.adapt import (
     MaterialConfig,
     accuracy,
     adapt,
+    old_words_note,
     split_takes,
     train_summary,
 )
@@ -99,6 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--per-word", type=int, default=MaterialConfig.per_word, help="base material per command")
     parser.add_argument("--unknown", type=int, default=MaterialConfig.unknown,
                         help="other words synthesized for _unknown_ in the base material")
+    parser.add_argument("--check-per-word", type=int, default=MaterialConfig.check_per_word,
+                        help="old-words check: clips of each base command said by voices kept out of training")
+    parser.add_argument("--check-unknown", type=int, default=MaterialConfig.check_unknown,
+                        help="old-words check: other words said by those voices")
     parser.add_argument("--augment", action="append", default=[], metavar="KEY=VALUE",
                         help="change one fine-tuning augmentation setting (see audio/augment.py), repeatable")
     parser.add_argument("--threads", type=int, help="torch threads while fine-tuning (default: every core)")
@@ -227,7 +232,8 @@ def run(args: argparse.Namespace) -> int:
             finetune=replace(FinetuneConfig(), epochs=args.epochs, freeze_layers=args.freeze,
                              user_repeats=args.repeats, full_takes=args.full_takes, refit_copies=args.refit_copies,
                              learning_rate=args.lr, seed=args.seed),
-            material=MaterialConfig(per_word=args.per_word, unknown=args.unknown, seed=args.seed),
+            material=MaterialConfig(per_word=args.per_word, unknown=args.unknown, check_per_word=args.check_per_word,
+                                    check_unknown=args.check_unknown, seed=args.seed),
             augment=FINETUNE_AUGMENT.with_settings(args.augment),
             cache_dir=Path(args.cache) if args.cache else work / "cache", threads=args.threads)
         started = time.perf_counter()
@@ -257,6 +263,7 @@ def run(args: argparse.Namespace) -> int:
         "held_out_per_label": {k: v["accuracy"] for k, v in outcome.after["per_label"].items()},
         "held_out_confused_with": {k: v["confused_with"] for k, v in outcome.after["per_label"].items()},
         "counts": outcome.counts, **probe, "held_out_errors": errors,
+        "old_words": outcome.old_words,
     }
     if args.real:
         real = Path(args.real)
@@ -293,6 +300,8 @@ def run(args: argparse.Namespace) -> int:
             taken_for = ", ".join(f"{word} {count}" for word, count in figures["real_others_taken_for_after"].items())
             print(f"real other words heard as {UNKNOWN} ({figures['real_others_clips']}): "
                   f"{figures['real_others_before']:.1%} -> {figures['real_others_after']:.1%}; taken for: {taken_for}")
+        if outcome.old_words:
+            print(old_words_note(outcome.old_words))
         print(f"fine-tune {figures['finetune_wall_seconds']} s {figures['finetune_seconds']}; "
               f"starter sets {figures['starter_seconds']} s")
     return 0

@@ -25,6 +25,7 @@ from model.adapt import (
     MaterialConfig,
     adapt,
     more_takes_advice,
+    old_words_note,
     train_summary,
     unreadable_note,
     weak_labels,
@@ -64,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--per-word", type=int, default=material.per_word, help="synthesized clips per base command")
     parser.add_argument("--unknown", type=int, default=material.unknown, help="synthesized _unknown_ words")
     parser.add_argument("--silence", type=int, default=material.silence, help="background clips for _silence_")
+    parser.add_argument("--check-per-word", type=int, default=material.check_per_word,
+                        help="old-words check: clips of each base command said by voices kept out of training "
+                             "(0 with --check-unknown 0: no check)")
+    parser.add_argument("--check-unknown", type=int, default=material.check_unknown,
+                        help="old-words check: other words said by those voices, which should stay _unknown_")
     parser.add_argument("--noise", action="append", default=[], metavar="DIR",
                         help="background-noise WAVs for augmentation and _silence_ (default: synthetic noise)")
     parser.add_argument("--cache", metavar="DIR", help="where base material is kept between runs (default: "
@@ -88,7 +94,8 @@ def make_request(args: argparse.Namespace) -> tuple[AdaptRequest, VersionStore |
     finetune = replace(FinetuneConfig(), epochs=args.epochs, learning_rate=args.lr, freeze_layers=args.freeze,
                        user_repeats=args.repeats, full_takes=args.full_takes, refit_copies=args.refit_copies,
                        seed=args.seed)
-    material = MaterialConfig(per_word=args.per_word, unknown=args.unknown, silence=args.silence, seed=args.seed,
+    material = MaterialConfig(per_word=args.per_word, unknown=args.unknown, silence=args.silence,
+                              check_per_word=args.check_per_word, check_unknown=args.check_unknown, seed=args.seed,
                               noise_dirs=tuple(args.noise))
     request = AdaptRequest(base=base, data=tuple(data), extra=tuple(extra), finetune=finetune, material=material,
                            cache_dir=cache, device=args.device)
@@ -102,8 +109,15 @@ def run(args: argparse.Namespace) -> int:
     request = replace(request, threads=args.threads)
     bar = tqdm(total=0, unit="clip", desc="base material", disable=args.json, file=sys.stderr)
 
+    synthesizing = {"material": "base material", "check": "old-words check"}
+    shown = {"phase": "material"}  # the bar's phase: the check's clips follow the material's, on a bar of their own
+
     def progress(phase: str, values: dict) -> None:
-        if phase == "material":
+        if phase in synthesizing:
+            if phase != shown["phase"]:
+                shown["phase"] = phase
+                bar.set_description_str(synthesizing[phase])
+                bar.reset(total=values["total"])
             bar.total = values["total"]
             bar.update(values["done"] - bar.n)
         elif phase == "step":
@@ -131,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
                                     "after": stats["accuracy"], "confused_with": stats["confused_with"]}
                             for label, stats in outcome.after["per_label"].items()},
               "weak_labels": weak_labels(outcome.after), "misheard": outcome.after["misheard"],
-              "counts": outcome.counts, "unreadable": outcome.unreadable,
+              "old_words": outcome.old_words, "counts": outcome.counts, "unreadable": outcome.unreadable,
               "seconds": {k: round(v, 2) for k, v in outcome.seconds.items()}}
     if args.json:
         print(json.dumps(result))
@@ -146,7 +160,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"{len(misheard)} held-out takes misheard, the most confident first (--json lists them all):")
             for error in misheard[:MISHEARD_SHOWN]:
                 print(f"  {error['path']} taken for {error['taken_for']} ({error['confidence']:.0%})")
-        for advice in (unreadable_note(outcome.unreadable), more_takes_advice(outcome.after)):
+        for advice in (old_words_note(outcome.old_words), unreadable_note(outcome.unreadable),
+                       more_takes_advice(outcome.after)):
             if advice:
                 print(advice)
     return 0

@@ -111,7 +111,8 @@ def test_own_voice_bench_keeps_the_takes_and_the_model_when_asked(tmp_path, tiny
         for word in ("fall", "rise"):
             write_wav(own_voice / word / f"take{speaker}.wav", tone_clip(word, speaker))
     options = ["--own-voice", str(own_voice), "--base", str(tiny_model), "--words", "fall,rise", "--takes", "2",
-               "--freeze", "0", "--epochs", "1", "--per-word", "0", "--unknown", "0", "--threads", "1",
+               "--freeze", "0", "--epochs", "1", "--per-word", "0", "--unknown", "0", "--check-per-word", "0",
+               "--check-unknown", "0", "--threads", "1",
                "--keep", str(keep), "--json"]
     assert own_voice_bench(options) == 0
     figures = json.loads(capsys.readouterr().out)

@@ -26,6 +26,8 @@ from model.adapt import (
     accuracy,
     adapt,
     more_takes_advice,
+    old_words,
+    old_words_note,
     unreadable_note,
     weak_labels,
 )
@@ -36,7 +38,7 @@ from model.versions import INDEX_FILE, VersionStore, export_model
 from tests.conftest import TONE_WORDS, tone_clip, tone_word
 
 QUICK = FinetuneConfig(epochs=3, batch_size=16, learning_rate=1e-2, freeze_layers=0, user_repeats=2)
-NO_SPEECH = MaterialConfig(per_word=0, unknown=0, silence=6)  # tests synthesize background only
+NO_SPEECH = MaterialConfig(per_word=0, unknown=0, silence=6, check_per_word=0, check_unknown=0)  # background only
 
 
 def dip(speaker: int) -> np.ndarray:
@@ -99,6 +101,50 @@ def test_adapt_learns_a_new_word_and_reports_before_and_after(tiny_model, takes,
     assert again.counts["base_material"] == outcome.counts["base_material"]  # synthesized anew
     with np.load(cache) as rewritten:
         assert len(rewritten["labels"]) == sum(outcome.counts["base_material"].values())
+
+
+def test_old_words_are_checked_on_voices_kept_out_of_training_and_cached(tiny_model, takes, tmp_path, monkeypatch):
+    request = request_for(tiny_model, takes, cache_dir=tmp_path / "cache",
+                          material=replace(NO_SPEECH, check_per_word=2, check_unknown=5))
+    outcome = adapt(request)
+    before, after = outcome.old_words["before"], outcome.old_words["after"]
+    assert before["commands_n"] == after["commands_n"] == 6  # fall, flat and rise, twice each
+    assert after["others_n"] == 0  # the tiny model has no _unknown_, so no other words are said
+    assert 0 <= before["commands"] <= 1 and 0 <= after["commands"] <= 1
+    assert outcome.summary()["old_words"] == outcome.old_words
+    assert len(list((tmp_path / "cache").glob("base-material-*.npz"))) == 2  # the material and the check's clips
+    import model.adapt
+
+    def no_synthesis(*args, **kwargs):
+        raise AssertionError("synthesized again")
+
+    monkeypatch.setattr(model.adapt, "base_material", no_synthesis)
+    assert adapt(request).old_words["before"] == before  # the same clips, from the cache
+    unchecked = adapt(request_for(tiny_model, takes, cache_dir=tmp_path / "cache"))
+    assert unchecked.old_words == {} and old_words_note(unchecked.old_words) == ""
+
+
+def test_old_words_counts_commands_and_other_words_kept_unknown(tiny_model):
+    """A model that learned "dip" as `_unknown_` keeps dips unknown and takes rises for rises."""
+    base = load_checkpoint(tiny_model).model
+    model = grow_labels(base, (*base.labels, "_unknown_"), {"_unknown_": np.stack([dip(s) for s in range(4)])})
+    clips = np.stack([tone_clip("rise", 50), tone_clip("fall", 51), dip(8), dip(9), tone_clip("rise", 52)])
+    checked = old_words(model, clips, ["rise", "fall", "_unknown_", "_unknown_", "_unknown_"])
+    assert checked["commands_n"] == 2 and checked["others_n"] == 3
+    assert checked["others_kept"] == pytest.approx(2 / 3) and checked["others_taken_for"] == {"rise": 1}
+    right = sum(model(torch.from_numpy(clips[:2])).argmax(1).numpy() == [base.labels.index("rise"),
+                                                                        base.labels.index("fall")])
+    assert checked["commands"] == right / 2
+    fallen = {"before": {**checked, "others_kept": 0.9}, "after": checked}
+    note = old_words_note(fallen)
+    assert "other words kept _unknown_ 90.0% → 66.7% of 3 (the others taken for rise ×1)" in note
+    assert note.endswith("drag the threshold line up.")  # 23 points fewer: new words fire on other words
+    assert "threshold" not in old_words_note({"before": checked, "after": checked})
+
+
+def test_material_counts_cannot_be_negative():
+    with pytest.raises(ValueError, match="clip counts cannot be negative: check_unknown -1"):
+        MaterialConfig(check_unknown=-1)
 
 
 def test_unreadable_takes_are_left_out_and_named(tiny_model, takes, tmp_path):
@@ -251,13 +297,14 @@ def test_cli_prints_before_and_after_as_json(tiny_model, takes, tmp_path, capsys
     monkeypatch.setattr(cli.finetune, "adapt", adapt_and_keep_the_request)
     code = finetune_main(["--base", str(tiny_model), "--data", str(takes), "--out", str(tmp_path / "out"), "--json",
                           "--epochs", "3", "--lr", "0.01", "--freeze", "0", "--per-word", "0", "--unknown", "0",
-                          "--silence", "6", "--cache", "none", "--device", "cpu", "--data-dir", str(tmp_path),
-                          "--threads", "1"])
+                          "--silence", "6", "--check-per-word", "1", "--cache", "none", "--device", "cpu",
+                          "--data-dir", str(tmp_path), "--threads", "1"])
     assert code == 0 and [request.threads for request in requests] == [1]
     result = json.loads(capsys.readouterr().out)
     assert result["new_labels"] == ["dip"] and result["held_out_clips"] == 4 and result["unreadable"] == []
     assert result["after"] >= result["before"] and result["per_label"]["dip"]["after"] == 1.0
     assert result["per_label"]["dip"]["confused_with"] == {}
+    assert result["old_words"]["after"]["commands_n"] == 3  # a clip of each tone word, from a test voice
     assert result["weak_labels"] == {label: stats["after"] for label, stats in result["per_label"].items()
                                      if stats["after"] < 0.95}
     wrong = sum(sum(stats["confused_with"].values()) for stats in result["per_label"].values())
@@ -277,12 +324,14 @@ def test_cli_names_the_misheard_takes(tiny_model, takes, tmp_path, capsys):
     (mixed / "testing_list.txt").write_text("\n".join(held) + "\n")
     code = finetune_main(["--base", str(tiny_model), "--data", str(mixed), "--out", str(tmp_path / "out"),
                           "--epochs", "3", "--lr", "0.01", "--freeze", "0", "--per-word", "0", "--unknown", "0",
-                          "--silence", "6", "--cache", "none", "--device", "cpu", "--data-dir", str(tmp_path)])
+                          "--silence", "6", "--check-per-word", "1", "--cache", "none", "--device", "cpu",
+                          "--data-dir", str(tmp_path)])
     assert code == 0
     captured = capsys.readouterr()
     printed = captured.out
     assert "held-out takes misheard, the most confident first" in printed
-    assert "base material" in captured.err  # what takes the time before the first step
+    assert "Old words, said by synthetic voices kept out of training: commands " in printed
+    assert "base material" in captured.err and "old-words check" in captured.err  # what takes the time first
     last = captured.err.replace("\r", "\n").strip().splitlines()[-1]
     assert re.fullmatch(r"fine-tune: 100%.*\| (\d+)/\1 \[[0-9:]+, loss [0-9.]+, 0 s to go\]", last.strip()), last
     assert f"  {mixed / 'fall' / 'me_nohash_said-rise.wav'} taken for rise (" in printed
@@ -313,8 +362,11 @@ def test_dialog_fine_tunes_cancels_and_switches_versions(qtbot, tmp_path, open_w
     assert VersionStore(tmp_path / "data" / "models").versions() == []
 
     dialog.epochs.setValue(3)
+    dialog.request = replace(dialog.request, material=replace(NO_SPEECH, check_per_word=1))
     dialog.start()
     qtbot.waitUntil(lambda: dialog.result is not None, timeout=30_000)
+    assert dialog.old_words.text().startswith("Old words, said by synthetic voices kept out of training: commands ")
+    assert dialog.old_words.text().endswith(" of 3.")  # fall, flat and rise, once each; the tiny model has no _unknown_
     assert dialog.table.rowCount() == 5 and dialog.table.item(0, 3).text().endswith("%")
     for row in range(1, 5):  # a word is "taken for" something exactly when it was not always right
         assert (dialog.table.item(row, 3).text() == "100.0%") == (dialog.table.item(row, 4).text() == "")
@@ -382,7 +434,8 @@ def test_dialog_lists_the_misheard_takes_plays_shows_and_follows_them(qtbot, tmp
     scores = {"accuracy": 0.5, "n": 4, "per_label": {"fall": {"accuracy": 0.5, "n": 4,
                                                             "confused_with": {"rise": 1, "dip": 1}}}}
     dialog._finished({"version": "v0001", "path": "", "before": scores, "after": {**scores, "misheard": misheard},
-                      "seconds": {"training": 1.0}, "new_labels": [], "unreadable": [str(take.with_name("bad.wav"))]})
+                      "seconds": {"training": 1.0}, "new_labels": [], "unreadable": [str(take.with_name("bad.wav"))],
+                      "old_words": {}})
     assert [dialog.misheard.item(row).text() for row in range(2)] == [f"fall → rise (91%)  {take.name}",
                                                                       "fall → dip (60%)  gone.wav"]
     assert dialog.advice.text().startswith("Left out 1 take that could not be read: fall/bad.wav. Record it again")
