@@ -35,7 +35,6 @@ from audio.config import FeatureConfig
 from audio.dataset import AUDIO_SUFFIXES, LIST_FILES, Clip, ClipSet, label_folders, load_clips
 from audio.labels import SILENCE, UNKNOWN, validate_label
 from audio.synthesis.engines import ENGINE_NAMES
-from audio.synthesis.split import TEST, TRAIN
 from audio.synthesis.starter import base_material
 from audio.takes import held_out
 from model.checkpoint import load_checkpoint
@@ -252,14 +251,15 @@ def softened(model: KeywordClassifier, waveforms: np.ndarray, temperature: float
 
 def cached_material(request: AdaptRequest, words: Sequence[str], per_word: int, unknown: int, silence: int,
                     exclude: Sequence[str], on_progress: Progress | None, should_stop: Callable[[], bool], *,
-                    split: str = TRAIN, seed: int | None = None,
+                    test_voices: bool = False, seed: int | None = None,
                     phase: str = "material") -> tuple[np.ndarray, list[str]]:
-    """Synthesized clips of `words` and other words as (clips (n, samples), labels), spoken by the
-    `split` voices, from the cache when it holds this recipe; progress is reported as `phase`."""
+    """Synthesized clips of `words` and other words as (clips (n, samples), labels), spoken by the test
+    voices or by the others (`plan_speech`), from the cache when it holds this recipe; progress is
+    reported as `phase`."""
     m = request.material
     recipe = {"words": list(words), "exclude": sorted(exclude), "per_word": per_word, "unknown": unknown,
               "silence": silence, "seed": m.seed if seed is None else seed, "engines": list(m.engines),
-              "noise_dirs": list(m.noise_dirs), "split": split}
+              "noise_dirs": list(m.noise_dirs), "test_voices": test_voices}
     key = hashlib.sha1(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
     path = Path(request.cache_dir) / f"base-material-{key}.npz" if request.cache_dir else None
     if path is not None and path.is_file():
@@ -269,7 +269,8 @@ def cached_material(request: AdaptRequest, words: Sequence[str], per_word: int, 
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:  # a cache must never block
             log.warning("base material cache %s unreadable (%s); synthesizing it again", path, error)
     clips, labels = base_material(words, per_word, unknown, silence, exclude=exclude, seed=recipe["seed"],
-                                  noise_dirs=[Path(d) for d in m.noise_dirs], engines=m.engines, split=split,
+                                  noise_dirs=[Path(d) for d in m.noise_dirs], engines=m.engines,
+                                  test_voices=test_voices,
                                   on_progress=lambda done, total: on_progress and on_progress(
                                       phase, {"done": done, "total": total}),
                                   should_stop=should_stop)
@@ -292,7 +293,7 @@ def check_material(request: AdaptRequest, words: Sequence[str], unknown: bool, e
         return nothing
     try:
         return cached_material(request, words, m.check_per_word, m.check_unknown if unknown else 0, 0, exclude,
-                               on_progress, should_stop, split=TEST, seed=m.seed + 1, phase="check")
+                               on_progress, should_stop, test_voices=True, seed=m.seed + 1, phase="check")
     except ValueError as error:
         log.warning("old-words check skipped: %s", error)
         return nothing

@@ -16,7 +16,7 @@ from audio.synthesis import ENGINE_NAMES, CorpusConfig, available_engines, build
 from audio.synthesis.corpus import plan_corpus
 from audio.synthesis.demo import LEAD_SECONDS, NOISE_LEVEL, PAUSE_SECONDS, PEAK, demo_audio
 from audio.synthesis.flite import FliteEngine
-from audio.synthesis.split import TEST, TRAIN, assign_splits
+from audio.synthesis.split import TEST, TRAIN, VALIDATION, assign_splits
 from audio.synthesis.starter import base_material, plan_speech, render
 from audio.synthesis.vocabulary import unknown_words
 from audio.trim import frame_levels
@@ -189,15 +189,15 @@ def test_stopping_ends_every_lane_early():
 
 
 def test_training_material_and_the_old_words_check_never_share_a_voice():
-    """Starting sets and base material speak with the default corpus's training voices only; the
-    old-words check with its test voices, which neither the shipped model nor fine-tuning heard."""
+    """Starting sets and base material never speak with the default corpus's test voices; the
+    old-words check speaks with nothing else, so it listens to voices the model never trained on."""
     voices = [voice for engine in available_engines(ENGINE_NAMES) for voice in engine.voices()]
     defaults = CorpusConfig(out_dir=Path("."))
     split_of = assign_splits(voices, defaults.seed, defaults.holdout)  # as `synth` splits the default corpus
-    training = plan_speech("yes", ["yes"] * 60, seed=3, engines=("espeak", "flite"))
-    checking = plan_speech("yes", ["yes"] * 60, seed=3, engines=("espeak", "flite"), split=TEST)
-    assert {split_of[job.voice.speaker] for job in training} == {TRAIN}
+    training = plan_speech("yes", ["yes"] * 200, seed=3, engines=("espeak", "flite"))
+    checking = plan_speech("yes", ["yes"] * 60, seed=3, engines=("espeak", "flite"), test_voices=True)
+    assert {split_of[job.voice.speaker] for job in training} == {TRAIN, VALIDATION}
     assert {split_of[job.voice.speaker] for job in checking} == {TEST}
     assert len({job.voice.speaker for job in checking}) > 10  # many test voices, not one
     with pytest.raises(ValueError, match="none of the installed voices of piper is a test voice"):
-        plan_speech("yes", ["yes"], engines=("piper",), split=TEST)  # one voice: never held out
+        plan_speech("yes", ["yes"], engines=("piper",), test_voices=True)  # one voice: never held out

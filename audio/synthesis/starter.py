@@ -25,7 +25,7 @@ from audio.synthesis import corpus
 from audio.synthesis.engines import DEFAULT_WEIGHTS, ENGINE_NAMES, available_engines, make_engine
 from audio.synthesis.noise import noise_files, silence_clip
 from audio.synthesis.plan import Job, speech_jobs
-from audio.synthesis.split import TRAIN, assign_splits
+from audio.synthesis.split import TEST, assign_splits
 from audio.synthesis.vocabulary import MAX_LETTERS, MIN_LETTERS, WORD_LIST, drop_sound_alikes, looks_like_command
 
 Progress = Callable[[int, int], None]  # (clips done, clips planned)
@@ -47,12 +47,12 @@ STARTER_CLIPS = 24
 
 
 def plan_speech(label: str, texts: Sequence[str], seed: int = 0, engines: Sequence[str] = ENGINE_NAMES,
-                split: str = TRAIN) -> list[Job]:
+                test_voices: bool = False) -> list[Job]:
     """One job per text, for `label`: engines by weight, speakers in turn, parameters varied.
 
-    Only the speakers the default corpus puts in `split` speak (`voice_splits`): training
-    material comes from training voices, so the test voices stay unheard for `old_words_check`.
-    Raises ValueError when none of `engines` is installed.
+    The default corpus's test voices (`voice_splits`) speak only with `test_voices`, for the
+    old-words check, and every other voice only without: material to train on never comes from
+    a voice the check listens to. Raises ValueError when none of `engines` is installed.
     """
     found = {engine.name: engine for engine in available_engines(tuple(engines))}
     if not found:
@@ -60,9 +60,10 @@ def plan_speech(label: str, texts: Sequence[str], seed: int = 0, engines: Sequen
                          "install espeak-ng at least (apt-get install espeak-ng)")
     splits = voice_splits()
     voices = {name: chosen for name, engine in found.items()
-              if (chosen := [voice for voice in engine.voices() if splits[voice.speaker] == split])}
+              if (chosen := [voice for voice in engine.voices() if (splits[voice.speaker] == TEST) == test_voices])}
     if not voices:
-        raise ValueError(f"none of the installed voices of {', '.join(found)} is a {split} voice")
+        raise ValueError(f"none of the installed voices of {', '.join(found)} is "
+                         f"{'a test voice' if test_voices else 'a voice to train on'}")
     return speech_jobs(label, list(texts), found, voices, DEFAULT_WEIGHTS, splits, seed)
 
 
@@ -70,8 +71,8 @@ def voice_splits() -> dict[str, str]:
     """Speaker id -> "train", "validation" or "test" for every installed voice, as the default corpus
     (`synth`'s defaults, every engine) splits them.
 
-    The shipped model never trained on the validation and test voices; neither does fine-tuning.
-    Which engines one asks for does not move a voice, so a voice is on one side everywhere.
+    The shipped model never trained on the validation and test voices. Which engines one asks for
+    does not move a voice, so a voice is on one side everywhere.
     """
     defaults = corpus.CorpusConfig(out_dir=Path("."))
     voices = [voice for engine in available_engines(defaults.engines) for voice in engine.voices()]
@@ -163,17 +164,18 @@ def silence_set(count: int, seed: int = 0, noise_dirs: Sequence[Path] = (),
 
 def base_material(words: Sequence[str], per_word: int, unknown: int, silence: int, *, exclude: Sequence[str] = (),
                   seed: int = 0, noise_dirs: Sequence[Path] = (), engines: Sequence[str] = ENGINE_NAMES,
-                  split: str = TRAIN, config: FeatureConfig | None = None, on_progress: Progress | None = None,
+                  test_voices: bool = False, config: FeatureConfig | None = None, on_progress: Progress | None = None,
                   should_stop: Callable[[], bool] = lambda: False) -> tuple[list[np.ndarray], list[str]]:
     """Clips of the base vocabulary: (clips, their labels).
 
     `per_word` clips of each word in `words`, `unknown` clips of other words (none sounding
     like `words` or `exclude`, e.g. the user's new labels) labelled `_unknown_`, and `silence`
-    background clips labelled `_silence_`; spoken by the `split` voices (`plan_speech`).
+    background clips labelled `_silence_`; spoken by the test voices or the others (`plan_speech`).
     """
-    jobs = [job for word in words for job in plan_speech(word, [word] * per_word, seed, engines, split)]
+    jobs = [job for word in words for job in plan_speech(word, [word] * per_word, seed, engines, test_voices)]
     if unknown:
-        jobs += plan_speech(UNKNOWN, unknown_texts(unknown, [*words, *exclude], seed), seed, engines, split)
+        jobs += plan_speech(UNKNOWN, unknown_texts(unknown, [*words, *exclude], seed), seed, engines,
+                            test_voices)
     total = len(jobs) + silence
     rendered: dict[int, tuple[np.ndarray, str]] = {}
     for position, job, audio in render(jobs, seed, config, should_stop):
