@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from model.adapt import old_words_note
 from model.checkpoint import CheckpointError, read_config
 from model.versions import VersionStore, export_model
 
@@ -29,6 +30,17 @@ SHIPPED = "shipped"
 def _percent(figures: dict) -> str:
     value = figures.get("accuracy") if figures else None
     return "—" if value is None else f"{value:.1%}"
+
+
+def _old_words_cell(summary: dict) -> tuple[str, str]:
+    """(the old-words check's other words kept `_unknown_`, before → after; the check in full, for the tooltip).
+    ("—", "") for a version made without the check, or an index edited by hand."""
+    try:
+        checked = summary["old_words"]
+        before, after = checked["before"]["others_kept"], checked["after"]["others_kept"]
+        return f"{before:.1%} → {after:.1%}", old_words_note(checked)
+    except (KeyError, TypeError, ValueError):
+        return "—", ""
 
 
 def _made(time: str) -> str:
@@ -42,11 +54,15 @@ class VersionsDialog(QDialog):
     def __init__(self, versions_root: str | Path, shipped: str | Path, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Model versions")
-        self.resize(820, 360)
+        self.resize(980, 360)
         self.store = VersionStore(versions_root)
         self.shipped = Path(shipped)
-        self.table = QTableWidget(0, 6)
-        self.table.setHorizontalHeaderLabels(["version", "made", "parent", "labels", "held-out before", "after"])
+        self.table = QTableWidget(0, 7)
+        self.table.setHorizontalHeaderLabels(["version", "made", "parent", "labels", "held-out before", "after",
+                                              "other words kept"])
+        self.table.horizontalHeaderItem(6).setToolTip("the old-words check: the share of other words, said by "
+                                                      "synthetic voices kept out of training, still answered "
+                                                      "_unknown_, before → after fine-tuning")
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.use_button = QPushButton("Use selected")
@@ -72,20 +88,23 @@ class VersionsDialog(QDialog):
             shipped_labels = tuple(read_config(self.shipped)["model"].get("labels", ()))
         except CheckpointError:  # loading it will say what is wrong; the table goes on without its labels
             shipped_labels = ()
-        rows = [(SHIPPED, self.shipped, "", "", shipped_labels, (), {}, {})]
-        rows += [(v.id, v.path, v.time, v.parent, v.labels, tuple(v.summary.get("new_labels", ())), v.before, v.after)
+        rows = [(SHIPPED, self.shipped, "", "", shipped_labels, {}, {}, {})]
+        rows += [(v.id, v.path, v.time, v.parent, v.labels, v.summary, v.before, v.after)
                  for v in self.store.versions()]
         self.table.setRowCount(len(rows))
-        for index, (name, folder, made, parent, labels, new, before, after) in enumerate(rows):
+        for index, (name, folder, made, parent, labels, summary, before, after) in enumerate(rows):
             is_current = (current is None and name == SHIPPED) or (current is not None and current.id == name)
+            new = summary.get("new_labels", ())
+            others_kept, check_note = ("", "") if name == SHIPPED else _old_words_cell(summary)
             values = (name + ("  (in use)" if is_current else ""), _made(made), Path(parent).name if parent else "",
                       f"{len(labels)}, new: {', '.join(new)}" if new else (str(len(labels)) if labels else ""),
-                      _percent(before), _percent(after))
+                      _percent(before), _percent(after), others_kept)
+            tips = {0: str(folder), 1: made, 3: ", ".join(labels), 6: check_note}
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, name)
                 item.setData(Qt.ItemDataRole.UserRole + 1, str(folder))
-                item.setToolTip({0: str(folder), 1: made, 3: ", ".join(labels)}.get(column, ""))
+                item.setToolTip(tips.get(column, ""))
                 self.table.setItem(index, column, item)
             if is_current:
                 self.table.selectRow(index)

@@ -285,6 +285,20 @@ def test_a_version_is_exported_whole_and_never_over_another(qtbot, tiny_model, t
     assert sorted(path.name for path in (tmp_path / "usb").iterdir()) == ["voxgate-v0001"]  # nothing half-copied
 
 
+def test_versions_list_the_old_words_check(qtbot, tiny_model, tmp_path):
+    store, model = VersionStore(tmp_path / "models"), load_checkpoint(tiny_model).model
+    checked = {name: {"commands": 0.9, "commands_n": 80, "others_kept": kept, "others_n": 80,
+                      "others_taken_for": {"front": 3}} for name, kept in (("before", 0.9), ("after", 0.675))}
+    store.add(model, "shipped", {}, {"accuracy": 0.9}, {"old_words": checked})
+    store.add(model, "v0001", {}, {"accuracy": 0.9}, {})  # made before the check existed
+    store.add(model, "v0002", {}, {"accuracy": 0.9}, {"old_words": {"before": None}})  # an index edited by hand
+    dialog = VersionsDialog(tmp_path / "models", tiny_model)
+    qtbot.addWidget(dialog)
+    assert [dialog.table.item(row, 6).text() for row in range(4)] == ["", "90.0% → 67.5%", "—", "—"]
+    assert dialog.table.item(1, 6).toolTip() == old_words_note(checked)
+    assert "(the others taken for front ×3)" in dialog.table.item(1, 6).toolTip()
+
+
 def test_cli_prints_before_and_after_as_json(tiny_model, takes, tmp_path, capsys, monkeypatch):
     import cli.finetune
 
