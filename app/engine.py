@@ -1,7 +1,8 @@
 """The recognition worker: loads models, opens audio sources and runs the live recogniser.
 
 `RecognitionEngine` is a QObject moved to its own QThread; its slots (load_model, list_devices,
-start, stop) run there, so opening a model or a sound device never blocks the window. The
+start, stop, inspect) run there, so opening a model or a sound device, or tracing a take's gates,
+never blocks the window. The
 recogniser itself runs in `LiveRecognizer`'s thread; each result becomes a `Frame` there. Frames
 are coalesced: the engine keeps only the newest and emits `frame_ready` once until the window has
 called `take_frame`, so a slow screen skips frames instead of queueing them. Detections are never
@@ -19,12 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from PySide6.QtCore import QObject, Signal, Slot
+from scipy.special import softmax
 
 from app.frames import Frame, FrameBuilder
 from audio.capture import MicrophoneCapture, SourceEvent, list_input_devices
 from audio.file_source import FileSource
+from audio.io import fit_length
 from model.checkpoint import load_checkpoint
+from model.classifier import KeywordClassifier
 from model.device import resolve_device
 from model.recognizer import LiveRecognizer, RecognitionResult, Recognizer
 from model.smoothing import RecognizerConfig
@@ -50,6 +55,16 @@ class SourceChoice:
         return self.device or "default input"
 
 
+def clip_frame(model: KeywordClassifier, audio: np.ndarray) -> Frame:
+    """One clip (a take) as the gate panel shows a window: its gates, MFCC and probabilities."""
+    features = model.config.features
+    clip = fit_length(np.asarray(audio, np.float32).reshape(-1), features.clip_samples)
+    trace = model.trace(torch.from_numpy(clip[None]).to(model.device))
+    probabilities = softmax(trace.logits[0]).astype(np.float32)
+    result = RecognitionResult(len(clip) / features.sample_rate, clip, probabilities, probabilities, None, False, trace)
+    return FrameBuilder(model.labels, features.sample_rate, len(clip), features.hop_length, features.n_mfcc).add(result)
+
+
 class RecognitionEngine(QObject):
     model_loaded = Signal(dict)  # describe_checkpoint's dict plus "threshold"
     devices_listed = Signal(list)  # input device names
@@ -59,6 +74,7 @@ class RecognitionEngine(QObject):
     status = Signal(str)
     error = Signal(str)
     finished = Signal()  # a file played to its end (not looping)
+    inspected = Signal(object, str)  # a Frame of one clip (`inspect`), and what the clip is
     _source_event = Signal(str, str)  # from source threads, handled in the engine's thread
 
     def __init__(self, config: RecognizerConfig | None = None, sd: Any = None, device: str = "auto") -> None:
@@ -100,6 +116,21 @@ class RecognitionEngine(QObject):
         self.config = self.config.with_threshold(threshold)
         if self.worker is not None:
             self.worker.recognizer.set_threshold(threshold)
+
+    @Slot(object, str, str)
+    def inspect(self, audio: np.ndarray, title: str, model_path: str) -> None:
+        """The gates of one clip (a take), for the gate panel: with the model in use, or with the model in
+        `model_path` when it is not "" (a fine-tuned version not yet in use)."""
+        try:
+            model = load_checkpoint(model_path, resolve_device(self.device)).model if model_path else self.model
+            if model is None:
+                raise ValueError("no model loaded")
+            frame = clip_frame(model, audio)
+        except Exception as error:  # a worker must not let anything escape; the window shows it
+            log.exception("looking inside %s failed", title)
+            self.error.emit(f"Cannot look inside {title}: {error}")
+            return
+        self.inspected.emit(frame, title)
 
     @Slot()
     def list_devices(self) -> None:

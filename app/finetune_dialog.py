@@ -56,6 +56,7 @@ class FinetuneDialog(QDialog):
     play_requested = Signal(object, int)  # (audio (samples,), sample rate): a misheard take to hear
     take_chosen = Signal(str)  # a misheard take's name (label/file.wav), to relabel or delete in the takes list
     label_chosen = Signal(str)  # a weak word, to review its takes and record more in the takes list
+    inspect_requested = Signal(object, str, str)  # (audio, what it is, the new model's folder): its gates
     running_changed = Signal(bool)  # fine-tuning started (True) or ended, however it ended (False)
     _run = Signal(object, str, str)
 
@@ -141,8 +142,12 @@ class FinetuneDialog(QDialog):
         show_button = QPushButton("Show in your takes")
         show_button.setToolTip("select it in the Record & fine-tune list, to relabel or delete it there")
         show_button.clicked.connect(self.show_misheard)
+        inside_button = QPushButton("Look inside")
+        inside_button.setToolTip("every gate of the new model on this take, in the Inside the LSTM tab")
+        inside_button.clicked.connect(self.look_inside_misheard)
         misheard_buttons = QHBoxLayout()
         misheard_buttons.addWidget(play_button)
+        misheard_buttons.addWidget(inside_button)
         misheard_buttons.addWidget(show_button)
         misheard_column = QVBoxLayout()
         misheard_column.addWidget(self.misheard_label)
@@ -267,16 +272,27 @@ class FinetuneDialog(QDialog):
 
     def play_misheard(self) -> None:
         """Play the selected misheard take through the app's output; a take gone from disk is said so."""
+        if (chosen := self._misheard_audio("play")) is not None:
+            self.play_requested.emit(chosen[1], FeatureConfig().sample_rate)
+
+    def look_inside_misheard(self) -> None:
+        """The selected misheard take in the gate panel, as the new model hears it (in use or not)."""
+        if (chosen := self._misheard_audio("look inside")) is not None and self.result is not None:
+            error, audio = chosen
+            self.inspect_requested.emit(audio, f"take {error['take']} with {self.result['version']}",
+                                        self.result["path"])
+
+    def _misheard_audio(self, verb: str) -> tuple[dict, np.ndarray] | None:
+        """(the selected misheard entry, its take's audio); None, with a message when it cannot be read."""
         item = self.misheard.currentItem()
         if item is None:
-            return
-        rate = FeatureConfig().sample_rate
+            return None
+        error = item.data(Qt.ItemDataRole.UserRole)
         try:
-            audio = read_audio(item.data(Qt.ItemDataRole.UserRole)["path"], rate)
-        except AudioFileError as error:
-            self.misheard_label.setText(f"{MISHEARD_TITLE}<br>Cannot play it: {error}")
-            return
-        self.play_requested.emit(audio, rate)
+            return error, read_audio(error["path"], FeatureConfig().sample_rate)
+        except AudioFileError as problem:
+            self.misheard_label.setText(f"{MISHEARD_TITLE}<br>Cannot {verb} it: {problem}")
+            return None
 
     def show_review_buttons(self, labels: list[str]) -> None:
         """One "Review <word>'s takes" button per weak word, in place of the last result's."""

@@ -1,5 +1,6 @@
 """The gate panel: pick a layer, a direction and a unit order; the heatmaps and the saturation
-plot show the live window, or hold one (the freeze button, or a detection picked in the history).
+plot show the live window, or hold one (the freeze button, a detection picked in the history, or a
+take looked inside from the takes list or the fine-tune dialog).
 *Save window…* writes the window on screen, every layer and direction, to a NumPy archive."""
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class GatePanel(QWidget):
         self.save_button.setEnabled(False)
         self.save_button.clicked.connect(lambda _checked=False: self.save_window())
         self.window_label = QLabel("No window yet: speak, or play a file")
+        self.window_label.setWordWrap(True)  # a take's long name wraps instead of widening the whole pane
         self.hover_label = QLabel("Hover over a heatmap to read a value")
         self.hover_label.setMinimumWidth(360)
         controls = QHBoxLayout()
@@ -63,6 +65,7 @@ class GatePanel(QWidget):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.hover_label)
         self.frame: Frame | None = None  # the frame on screen
+        self.title = ""  # what the frame on screen is when it is a clip, not a window of the stream
         self.wanted = {self.layer_box: 0, self.direction_box: 0}  # picked before the first window listed the choices
         self._live: Frame | None = None  # the newest live frame with gates
         for box in (self.layer_box, self.direction_box, self.order_box):
@@ -96,13 +99,13 @@ class GatePanel(QWidget):
         if not self.frozen:
             self._show(frame)
 
-    def hold(self, frame: Frame) -> None:
-        """Show `frame` (a detection from the history) and freeze on it."""
+    def hold(self, frame: Frame, title: str = "") -> None:
+        """Show `frame` (a detection from the history, or a clip named `title`, such as a take) and freeze on it."""
         if frame.gates is None:
             self.window_label.setText(f"{frame.time:.2f} s: silent window, the model did not run")
             return
         self.freeze_button.setChecked(True)
-        self._show(frame)
+        self._show(frame, title)
 
     def _frozen(self, frozen: bool) -> None:
         self.freeze_button.setText(FREEZE_TEXT[frozen])
@@ -131,8 +134,8 @@ class GatePanel(QWidget):
             return
         self.message.emit(f"Saved the window ending at {frame.time:.2f} s to {path} (load it with np.load)")
 
-    def _show(self, frame: Frame) -> None:
-        self.frame = frame
+    def _show(self, frame: Frame, title: str = "") -> None:
+        self.frame, self.title = frame, title
         self.save_button.setEnabled(True)
         gates = frame.gates
         self._fill(self.layer_box, [f"{layer + 1}" for layer in range(gates.layers)])
@@ -141,9 +144,13 @@ class GatePanel(QWidget):
         self._describe(frame)
 
     def _describe(self, frame: Frame) -> None:
+        state = "held" if self.frozen else "live"
+        if self.title:  # a clip, not a window of the stream: what the model makes of it
+            heard = f"heard as “{frame.labels[frame.top]}” {frame.probabilities[frame.top]:.0%}"
+            self.window_label.setText(f"{state}: {self.title}, {heard}")
+            return
         found = frame.detection
         heard = f" — “{found.label}” {found.confidence:.0%}" if found else ""
-        state = "held" if self.frozen else "live"
         self.window_label.setText(f"{state}: window ending at {frame.time:.2f} s{heard}")
 
     def _fill(self, box: QComboBox, entries: list[str]) -> None:

@@ -49,6 +49,7 @@ class MainWindow(QMainWindow):
     devices_requested = Signal()
     play_requested = Signal(object, int)
     threshold_requested = Signal(float)
+    inspect_requested = Signal(object, str, str)  # (audio, what it is, model folder or "" for the one in use)
 
     def __init__(self, model_path: str, source: SourceChoice | None = None, *, sd: Any = None,
                  autostart: bool = True, device: str = "auto", data_dir: str | None = None,
@@ -95,6 +96,8 @@ class MainWindow(QMainWindow):
         self.gate_panel.message.connect(self.statusBar().showMessage)
         self.play_requested.connect(self.engine.play)
         self.threshold_requested.connect(self.engine.set_threshold)
+        self.inspect_requested.connect(self.engine.inspect)
+        self.engine.inspected.connect(self.show_inside)
         self.predictions.threshold_changed.connect(self.set_threshold)
         self.engine_thread.start()
         self.show_devices([])
@@ -115,13 +118,14 @@ class MainWindow(QMainWindow):
                                        ("Detections (click one to inspect it)", self.history, 1)):
             column.addWidget(QLabel(f"<b>{title}</b>"))
             column.addWidget(widget, stretch)
-        inside = QWidget()
+        self.inside = inside = QWidget()  # the Inside the LSTM tab
         gates = QVBoxLayout(inside)
         gates.setContentsMargins(4, 4, 4, 4)
         gates.addWidget(QLabel("<b>Inside the LSTM</b>: every gate of one layer and direction over the window"))
         gates.addWidget(self.gate_panel, 1)
         self.recorder = RecorderPanel(TakeStore(takes_dir(self.data_dir)), self.engine, starter_dir(self.data_dir))
         self.recorder.play_requested.connect(self.play_requested.emit)
+        self.recorder.inspect_requested.connect(self.look_inside_take)
         self.recorder.finetune_clicked.connect(self.open_finetune)
         self.recorder.versions_clicked.connect(self.open_versions)
         right = QTabWidget()
@@ -209,6 +213,15 @@ class MainWindow(QMainWindow):
         self.predictions.show_detection(frame.detection)
         self.history.add(frame)
 
+    def look_inside_take(self, audio, name: str) -> None:
+        """A take from the takes list, traced by the model in use (on the engine's thread), then `show_inside`."""
+        self.inspect_requested.emit(audio, f"take {name} with {self.model_info.get('name', 'the model')}", "")
+
+    def show_inside(self, frame: Frame, title: str) -> None:
+        """A clip's gates, held in the gate panel, with its tab brought up."""
+        self.tabs.setCurrentWidget(self.inside)
+        self.gate_panel.hold(frame, title)
+
     def hold_newest_detection(self) -> bool:
         """Show the newest detection in the gate panel, as a click on it would; False if none yet."""
         if not self.history.count():
@@ -252,6 +265,7 @@ class MainWindow(QMainWindow):
         dialog.play_requested.connect(self.play_requested.emit)
         dialog.take_chosen.connect(self.show_take)
         dialog.label_chosen.connect(self.show_label)
+        dialog.inspect_requested.connect(self.inspect_requested.emit)
         self.recorder.take_changed.connect(dialog.take_changed)
         dialog.show()
         self.finetune_dialog = dialog

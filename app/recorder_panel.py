@@ -89,6 +89,7 @@ class FileDrops(QObject):
 
 class RecorderPanel(QWidget):
     play_requested = Signal(object, int)  # (audio (samples,), sample rate)
+    inspect_requested = Signal(object, str)  # (audio (samples,), the take's name): its gates, in the gate panel
     finetune_clicked = Signal()
     versions_clicked = Signal()
     take_changed = Signal(str, str)  # (old name, new name): new "" when deleted, new == old when restored
@@ -231,7 +232,8 @@ class RecorderPanel(QWidget):
         for keys, slot in ((QKeySequence.StandardKey.Delete, self.delete_selected),
                            (QKeySequence.StandardKey.Undo, self.undo_delete),
                            (QKeySequence(Qt.Key.Key_Return), self.play_selected),
-                           (QKeySequence(Qt.Key.Key_Enter), self.play_selected)):
+                           (QKeySequence(Qt.Key.Key_Enter), self.play_selected),
+                           (QKeySequence(Qt.Key.Key_I), self.look_inside_selected)):
             QShortcut(keys, self.take_list, slot).setContext(Qt.ShortcutContext.WidgetShortcut)
         self.file_drops = FileDrops(self.import_files)  # files and folders dropped on the list are imported
         self.take_list.viewport().setAcceptDrops(True)
@@ -247,6 +249,8 @@ class RecorderPanel(QWidget):
         for text, slot in self._take_actions():
             menu.addAction(text, lambda _checked=False, slot=slot: slot()).setEnabled(bool(self.selected_takes()))
         menu.addAction("Undo delete", self.undo_delete).setEnabled(bool(self.deleted))
+        menu.addAction("Look inside the LSTM (I)", self.look_inside_selected).setEnabled(
+            self.selected_take() is not None)
         menu.addSeparator()
         take = self.selected_take()
         menu.addAction(f'Open the "{take.label}" folder' if take else "Open the takes folder", self.open_folder)
@@ -428,15 +432,24 @@ class RecorderPanel(QWidget):
         return [self.take_list.item(row).data(Qt.ItemDataRole.UserRole) for row in rows]
 
     def play_selected(self) -> None:
+        if (chosen := self._selected_audio("play")) is not None:
+            self.play_requested.emit(chosen[1], self.rate)
+
+    def look_inside_selected(self) -> None:
+        """The take under the cursor in the gate panel: every gate as the model in use hears it."""
+        if (chosen := self._selected_audio("look inside")) is not None:
+            self.inspect_requested.emit(chosen[1], chosen[0].name)
+
+    def _selected_audio(self, verb: str) -> tuple[Take, np.ndarray] | None:
+        """(the take under the cursor, its audio); None, with a message when it cannot be read."""
         take = self.selected_take()
         if take is None:
-            return
+            return None
         try:
-            audio = self.store.read(take)
+            return take, self.store.read(take)
         except ValueError as error:  # a file broken since it was listed, or put there by hand
-            self.show_message(f"Cannot play it: {error}")
-            return
-        self.play_requested.emit(audio, self.rate)
+            self.show_message(f"Cannot {verb} it: {error}")
+            return None
 
     def relabel_selected(self, label: str | None = None) -> None:
         takes = self.selected_takes()

@@ -32,6 +32,7 @@ from model.adapt import (
     weak_labels,
 )
 from model.checkpoint import CheckpointError, load_checkpoint
+from model.evaluation import predict_probabilities
 from model.finetune import FinetuneConfig, finetune, take_repeats
 from model.grow import grow_labels
 from model.versions import INDEX_FILE, VersionStore, export_model
@@ -433,6 +434,42 @@ def test_the_live_view_stands_still_while_fine_tuning_runs(qtbot, tmp_path, open
     dialog.close()  # closing it while it runs cancels it, and the live view goes on
     assert not window.live_paused and window.state_label.text() == f"Listening to {window.choice.title}"
     qtbot.waitUntil(lambda: len(window.update_seconds) > drawn, timeout=10_000)
+
+
+def test_a_take_is_looked_inside_from_the_takes_list_and_the_misheard_list(qtbot, tmp_path, open_window,
+                                                                          tiny_model):
+    window = open_window(tiny_model, autostart=False, data_dir=str(tmp_path / "data"))
+    qtbot.waitUntil(lambda: bool(window.model_info), timeout=10_000)
+    saved = window.recorder.store.save("fall", tone_clip("rise", 1))  # filed under the wrong word
+    window.recorder.refresh()
+    window.recorder.select_take(saved.name)
+    window.tabs.setCurrentWidget(window.recorder)
+    window.recorder.look_inside_selected()
+    panel = window.gate_panel
+    qtbot.waitUntil(lambda: panel.title != "", timeout=10_000)
+    assert window.tabs.currentWidget() is window.inside and panel.frozen
+    expected = predict_probabilities(load_checkpoint(tiny_model).model, read_audio(saved.path)[None])[0]
+    np.testing.assert_allclose(panel.frame.probabilities, expected, atol=1e-5)  # the trace path, as the fast one
+    heard = window.model_info["labels"][int(expected.argmax())]
+    assert panel.window_label.text() == (f"held: take {saved.name} with {window.model_info['name']}, heard as "
+                                         f"“{heard}” {expected.max():.0%}")
+    assert panel.frame.gates.states.shape[2:4] == (6, 101)  # i, f, g, o, c and h over the 101 frames of 1 s
+
+    dialog = window.open_finetune()  # a misheard take, with the new model (a folder not in use)
+    other = tmp_path / "v0001"
+    shutil.copytree(tiny_model, other)
+    misheard = [{"take": saved.name, "path": str(saved.path), "label": "fall", "taken_for": "rise",
+                 "confidence": 0.9}]
+    scores = {"accuracy": 0.0, "n": 1, "per_label": {"fall": {"accuracy": 0.0, "n": 1, "confused_with": {"rise": 1}}}}
+    dialog._finished({"version": "v0001", "path": str(other), "before": scores,
+                      "after": {**scores, "misheard": misheard}, "seconds": {"training": 1.0}, "new_labels": [],
+                      "unreadable": [], "old_words": {}})
+    dialog.misheard.setCurrentRow(0)
+    dialog.look_inside_misheard()
+    qtbot.waitUntil(lambda: panel.title.startswith(f"take {saved.name} with v0001"), timeout=10_000)
+    window.recorder.store.delete(window.recorder.store.takes()[0])
+    dialog.look_inside_misheard()  # gone since: said so in the dialog, the panel keeps what it shows
+    assert "Cannot look inside it" in dialog.misheard_label.text()
 
 
 def test_dialog_lists_the_misheard_takes_plays_shows_and_follows_them(qtbot, tmp_path, open_window, tiny_model):

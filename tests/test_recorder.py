@@ -265,10 +265,21 @@ def test_the_right_click_menu_acts_on_the_selection_and_opens_its_folder(qtbot, 
 
     recorder.take_list.clearSelection()
     assert actions() == {"▶ Play": False, "Relabel…": False, "Delete": False, "Undo delete": False,
-                         "Open the takes folder": True}
+                         "Look inside the LSTM (I)": False, "Open the takes folder": True}
     recorder.select_take(saved[1].name)
     menu = {action.text(): action for action in recorder.take_menu().actions()}
     assert menu["Delete"].isEnabled() and 'Open the "right" folder' in menu
+    inspected = []
+    recorder.inspect_requested.connect(lambda audio, name: inspected.append((audio, name)))
+    menu["Look inside the LSTM (I)"].trigger()
+    recorder.show()
+    qtbot.waitExposed(recorder)
+    recorder.activateWindow()
+    recorder.take_list.setFocus()
+    qtbot.waitUntil(recorder.take_list.hasFocus)  # shortcuts reach the focused widget of the active window
+    qtbot.keyClick(recorder.take_list, Qt.Key.Key_I)  # the same from the keyboard
+    assert [name for _, name in inspected] == [saved[1].name] * 2
+    np.testing.assert_array_equal(inspected[0][0], store.read(saved[1]))
     menu["Delete"].trigger()
     assert recorder.store.counts() == {"left": 1, "right": 0} and actions()["Undo delete"]
     recorder.take_menu().actions()[3].trigger()  # Undo delete
