@@ -11,7 +11,9 @@
 4. Base and new model are scored on the held-out takes (per word, with what each word was
    taken for), on the base commands of `--real` (are old words forgotten?) and on its other
    words, those neither base commands nor taught (are they still `_unknown_`, or do the new
-   words fire on them?).
+   words fire on them?); and by `adapt` itself on the old-words check, the app's stand-in for
+   `--real`: the base commands and other words said by synthetic voices kept out of training
+   (`old_words` in `--json`).
 5. With `--probe`, linear probes ask how far the models' embeddings (the head's input) keep
    this speaker's words apart: a logistic regression trained on four fifths of the held-out
    takes (about 100 a word) and scored on the rest, five times over, for four different splits
