@@ -302,18 +302,19 @@ def check_material(request: AdaptRequest, words: Sequence[str], unknown: bool, e
 
 def old_words(model: KeywordClassifier, clips: np.ndarray, labels: Sequence[str]) -> dict:
     """How `model` hears the base vocabulary from voices it never trained on: {commands, commands_n,
-    others_kept, others_n, others_taken_for}.
+    per_command, others_kept, others_n, others_taken_for}.
 
-    `commands` is the accuracy on the command words; `others_kept` the share of other words still
-    answered `_unknown_`, which falls when new words fire on words that sound a little like them.
+    `commands` is the accuracy on the command words (`per_command`: each word's); `others_kept` the
+    share of other words still answered `_unknown_`, which falls when new words fire on words that
+    sound a little like them.
     """
     per_label = accuracy(model, clips, labels)["per_label"]
-    commands = [stats for label, stats in per_label.items() if label != UNKNOWN]
-    said = sum(stats["n"] for stats in commands)
+    commands = {label: stats for label, stats in per_label.items() if label != UNKNOWN}
+    said = sum(stats["n"] for stats in commands.values())
     others = per_label.get(UNKNOWN, {"accuracy": None, "n": 0, "confused_with": {}})
-    return {"commands": sum(stats["accuracy"] * stats["n"] for stats in commands) / said if said else None,
-            "commands_n": said, "others_kept": others["accuracy"], "others_n": others["n"],
-            "others_taken_for": others["confused_with"]}
+    return {"commands": sum(stats["accuracy"] * stats["n"] for stats in commands.values()) / said if said else None,
+            "commands_n": said, "per_command": {label: stats["accuracy"] for label, stats in commands.items()},
+            "others_kept": others["accuracy"], "others_n": others["n"], "others_taken_for": others["confused_with"]}
 
 
 def adapt(request: AdaptRequest, on_progress: Progress | None = None,

@@ -135,7 +135,8 @@ def test_old_words_counts_commands_and_other_words_kept_unknown(tiny_model):
     assert checked["others_kept"] == pytest.approx(2 / 3) and checked["others_taken_for"] == {"rise": 1}
     right = sum(model(torch.from_numpy(clips[:2])).argmax(1).numpy() == [base.labels.index("rise"),
                                                                         base.labels.index("fall")])
-    assert checked["commands"] == right / 2
+    assert checked["commands"] == right / 2 and sum(checked["per_command"].values()) == right
+    assert set(checked["per_command"]) == {"rise", "fall"}
     fallen = {"before": {**checked, "others_kept": 0.9}, "after": checked}
     note = old_words_note(fallen)
     assert "other words kept _unknown_ 90.0% → 66.7% of 3 (the others taken for rise ×1)" in note
