@@ -2,12 +2,11 @@
 
 `RecognitionEngine` is a QObject moved to its own QThread; its slots (load_model, list_devices,
 start, stop, inspect) run there, so opening a model or a sound device, or tracing a take's gates,
-never blocks the window. The
-recogniser itself runs in `LiveRecognizer`'s thread; each result becomes a `Frame` there. Frames
-are coalesced: the engine keeps only the newest and emits `frame_ready` once until the window has
-called `take_frame`, so a slow screen skips frames instead of queueing them. Detections are never
-dropped: each one is emitted with its frame on `detection`. Nothing escapes a slot: failures are
-logged and emitted on `error`.
+never blocks the window. The recogniser itself runs in `LiveRecognizer`'s thread; each result
+becomes a `Frame` there. Frames are coalesced: the engine keeps only the newest and emits
+`frame_ready` once until the window has called `take_frame`, so a slow screen skips frames instead
+of queueing them. Detections are never dropped: each one is emitted with its frame on `detection`.
+Nothing escapes a slot: failures are logged and emitted on `error`.
 """
 
 from __future__ import annotations

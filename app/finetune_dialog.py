@@ -277,7 +277,7 @@ class FinetuneDialog(QDialog):
 
     def look_inside_misheard(self) -> None:
         """The selected misheard take in the gate panel, as the new model hears it (in use or not)."""
-        if (chosen := self._misheard_audio("look inside")) is not None and self.result is not None:
+        if self.result is not None and (chosen := self._misheard_audio("look inside")) is not None:
             error, audio = chosen
             self.inspect_requested.emit(audio, f"take {error['take']} with {self.result['version']}",
                                         self.result["path"])

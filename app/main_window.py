@@ -13,6 +13,7 @@ import time
 from collections import deque
 from typing import Any, TypeVar
 
+import numpy as np
 from PySide6.QtCore import QSettings, Qt, QThread, Signal
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
@@ -213,7 +214,7 @@ class MainWindow(QMainWindow):
         self.predictions.show_detection(frame.detection)
         self.history.add(frame)
 
-    def look_inside_take(self, audio, name: str) -> None:
+    def look_inside_take(self, audio: np.ndarray, name: str) -> None:
         """A take from the takes list, traced by the model in use (on the engine's thread), then `show_inside`."""
         self.inspect_requested.emit(audio, f"take {name} with {self.model_info.get('name', 'the model')}", "")
 
