@@ -232,7 +232,10 @@ def old_words_note(checked: dict, shown: int = 3) -> str:
     if after["commands_n"]:
         parts.append(f"commands {before['commands']:.1%} → {after['commands']:.1%} of {after['commands_n']}")
     if after["others_n"]:
-        taken = ", ".join(f"{label} ×{count}" for label, count in list(after["others_taken_for"].items())[:shown])
+        heard_as = after.get("others_heard_as", {})  # not in versions made before it was kept
+        taken = ", ".join(f"{label} ×{count}" + (f" ({', '.join(heard_as[label][:2])}{', …' * (count > 2)})"
+                                                  if label in heard_as else "")
+                          for label, count in list(after["others_taken_for"].items())[:shown])
         parts.append(f"other words kept _unknown_ {before['others_kept']:.1%} → {after['others_kept']:.1%} of "
                      f"{after['others_n']}" + (f" (the others taken for {taken})" if taken else ""))
     text = "Old words, said by synthetic voices kept out of training: " + "; ".join(parts) + "."
@@ -253,10 +256,10 @@ def softened(model: KeywordClassifier, waveforms: np.ndarray, temperature: float
 def cached_material(request: AdaptRequest, words: Sequence[str], per_word: int, unknown: int, silence: int,
                     exclude: Sequence[str], on_progress: Progress | None, should_stop: Callable[[], bool], *,
                     test_voices: bool = False, seed: int | None = None,
-                    phase: str = "material") -> tuple[np.ndarray, list[str]]:
-    """Synthesized clips of `words` and other words as (clips (n, samples), labels), spoken by the test
-    voices or by the others (`plan_speech`), from the cache when it holds this recipe; progress is
-    reported as `phase`."""
+                    phase: str = "material") -> tuple[np.ndarray, list[str], list[str]]:
+    """Synthesized clips of `words` and other words as (clips (n, samples), labels, the words said),
+    spoken by the test voices or by the others (`plan_speech`), from the cache when it holds this
+    recipe; progress is reported as `phase`."""
     m = request.material
     recipe = {"words": list(words), "exclude": sorted(exclude), "per_word": per_word, "unknown": unknown,
               "silence": silence, "seed": m.seed if seed is None else seed, "engines": list(m.engines),
@@ -266,10 +269,12 @@ def cached_material(request: AdaptRequest, words: Sequence[str], per_word: int, 
     if path is not None and path.is_file():
         try:
             with np.load(path) as cached:
-                return cached["clips"], [str(label) for label in cached["labels"]]
+                return (cached["clips"], [str(label) for label in cached["labels"]],
+                        [str(text) for text in cached["texts"]])
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:  # a cache must never block
-            log.warning("base material cache %s unreadable (%s); synthesizing it again", path, error)
-    clips, labels = base_material(words, per_word, unknown, silence, exclude=exclude, seed=recipe["seed"],
+            # KeyError: a cache from before the words said were kept
+            log.warning("base material cache %s unusable (%s); synthesizing it again", path, error)
+    clips, labels, said = base_material(words, per_word, unknown, silence, exclude=exclude, seed=recipe["seed"],
                                   noise_dirs=[Path(d) for d in m.noise_dirs], engines=m.engines,
                                   test_voices=test_voices,
                                   on_progress=lambda done, total: on_progress and on_progress(
@@ -277,19 +282,22 @@ def cached_material(request: AdaptRequest, words: Sequence[str], per_word: int, 
                                   should_stop=should_stop)
     array = np.stack(clips).astype(np.float32) if clips else np.zeros((0, FeatureConfig().clip_samples), np.float32)
     if path is not None and not should_stop():
-        write_atomically(path, lambda file: np.savez(file, clips=array, labels=np.array(labels)))
-    return array, labels
+        write_atomically(path, lambda file: np.savez(file, clips=array, labels=np.array(labels),
+                                                     texts=np.array(said)))
+    return array, labels, said
 
 
 def check_material(request: AdaptRequest, words: Sequence[str], unknown: bool, exclude: Sequence[str],
-                   on_progress: Progress | None, should_stop: Callable[[], bool]) -> tuple[np.ndarray, list[str]]:
-    """The old-words check's clips: the base commands and other words, said by the test voices.
+                   on_progress: Progress | None, should_stop: Callable[[], bool]
+                   ) -> tuple[np.ndarray, list[str], list[str]]:
+    """The old-words check's clips, labels and words said: the base commands and other words, said by
+    the test voices.
 
     Its other words are drawn with another seed than the material's, so they are words fine-tuning
     did not hear either. No test voice installed (only piper, say): no clips, and a warning.
     """
     m = request.material
-    nothing = np.zeros((0, FeatureConfig().clip_samples), np.float32), []
+    nothing = np.zeros((0, FeatureConfig().clip_samples), np.float32), [], []
     if not m.check_per_word and not (unknown and m.check_unknown):
         return nothing
     try:
@@ -300,21 +308,31 @@ def check_material(request: AdaptRequest, words: Sequence[str], unknown: bool, e
         return nothing
 
 
-def old_words(model: KeywordClassifier, clips: np.ndarray, labels: Sequence[str]) -> dict:
+def old_words(model: KeywordClassifier, clips: np.ndarray, labels: Sequence[str], said: Sequence[str]) -> dict:
     """How `model` hears the base vocabulary from voices it never trained on: {commands, commands_n,
-    per_command, others_kept, others_n, others_taken_for}.
+    per_command, others_kept, others_n, others_taken_for, others_heard_as}.
 
     `commands` is the accuracy on the command words (`per_command`: each word's); `others_kept` the
-    share of other words still answered `_unknown_`, which falls when new words fire on words that
-    sound a little like them.
+    share of other words (`said`) still answered `_unknown_`, which falls when new words fire on words
+    that sound a little like them; `others_taken_for` counts what they were taken for, most often
+    first, and `others_heard_as` names them: {label: [other words taken for it]}.
     """
-    per_label = accuracy(model, clips, labels)["per_label"]
-    commands = {label: stats for label, stats in per_label.items() if label != UNKNOWN}
-    said = sum(stats["n"] for stats in commands.values())
-    others = per_label.get(UNKNOWN, {"accuracy": None, "n": 0, "confused_with": {}})
-    return {"commands": sum(stats["accuracy"] * stats["n"] for stats in commands.values()) / said if said else None,
-            "commands_n": said, "per_command": {label: stats["accuracy"] for label, stats in commands.items()},
-            "others_kept": others["accuracy"], "others_n": others["n"], "others_taken_for": others["confused_with"]}
+    predicted = [model.labels[i] for i in predict_probabilities(model, clips).argmax(axis=1)]
+    commands = [(answer, label) for answer, label in zip(predicted, labels) if label != UNKNOWN]
+    others = [(answer, word) for answer, label, word in zip(predicted, labels, said) if label == UNKNOWN]
+    per_command = {label: float(np.mean([answer == truth for answer, truth in commands if truth == label]))
+                   for label in dict.fromkeys(label for _, label in commands)}
+    heard_as: dict[str, list[str]] = {}
+    for answer, word in others:
+        if answer != UNKNOWN:
+            heard_as.setdefault(answer, []).append(word)
+    return {"commands": float(np.mean([answer == label for answer, label in commands])) if commands else None,
+            "commands_n": len(commands), "per_command": per_command,
+            "others_kept": float(np.mean([answer == UNKNOWN for answer, _ in others])) if others else None,
+            "others_n": len(others),
+            "others_taken_for": {label: len(words) for label, words in sorted(heard_as.items(),
+                                                                              key=lambda item: -len(item[1]))},
+            "others_heard_as": heard_as}
 
 
 def adapt(request: AdaptRequest, on_progress: Progress | None = None,
@@ -335,10 +353,11 @@ def adapt(request: AdaptRequest, on_progress: Progress | None = None,
     labels = (*base.labels, *new_labels)
     words = [label for label in base.labels if label not in (UNKNOWN, SILENCE)]
     m = request.material
-    material, material_labels = cached_material(request, words, m.per_word, m.unknown if UNKNOWN in labels else 0,
-                                                m.silence if SILENCE in labels else 0, new_labels, on_progress,
-                                                should_stop)
-    check, check_labels = check_material(request, words, UNKNOWN in labels, new_labels, on_progress, should_stop)
+    material, material_labels, _ = cached_material(request, words, m.per_word, m.unknown if UNKNOWN in labels else 0,
+                                                   m.silence if SILENCE in labels else 0, new_labels, on_progress,
+                                                   should_stop)
+    check, check_labels, check_said = check_material(request, words, UNKNOWN in labels, new_labels, on_progress,
+                                                     should_stop)
     timings["material"] = time.perf_counter() - started
     user = load_clips([Clip(path, label, "train") for path, label in train + extra], labels, base.config.features)
     test = load_clips([Clip(path, label, "test") for path, label in held], labels, base.config.features)
@@ -349,7 +368,7 @@ def adapt(request: AdaptRequest, on_progress: Progress | None = None,
     if not train and not extra:
         raise ValueError(f"nothing to fine-tune on. {unreadable_note(unreadable)}")
     before = accuracy(base, test.waveforms, test_labels)
-    old_before = old_words(base, check, check_labels) if len(check) else None
+    old_before = old_words(base, check, check_labels, check_said) if len(check) else None
     examples = {label: user.waveforms[user.targets == labels.index(label)] for label in new_labels}
     model = grow_labels(base, labels, examples)
     clips = ClipSet(np.concatenate([user.waveforms, material]),
@@ -384,7 +403,7 @@ def adapt(request: AdaptRequest, on_progress: Progress | None = None,
                             unreadable=unreadable)
     evaluated = time.perf_counter()
     after = accuracy(model, test.waveforms, test_labels, test.paths)
-    checked = {"before": old_before, "after": old_words(model, check, check_labels)} if old_before else {}
+    checked = {"before": old_before, "after": old_words(model, check, check_labels, check_said)} if old_before else {}
     timings["evaluation"] = time.perf_counter() - evaluated
     timings["total"] = time.perf_counter() - started
     return AdaptOutcome(model, base.labels, new_labels, counts, before, after, timings, history,

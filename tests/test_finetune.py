@@ -130,16 +130,18 @@ def test_old_words_counts_commands_and_other_words_kept_unknown(tiny_model):
     base = load_checkpoint(tiny_model).model
     model = grow_labels(base, (*base.labels, "_unknown_"), {"_unknown_": np.stack([dip(s) for s in range(4)])})
     clips = np.stack([tone_clip("rise", 50), tone_clip("fall", 51), dip(8), dip(9), tone_clip("rise", 52)])
-    checked = old_words(model, clips, ["rise", "fall", "_unknown_", "_unknown_", "_unknown_"])
+    checked = old_words(model, clips, ["rise", "fall", "_unknown_", "_unknown_", "_unknown_"],
+                        ["rise", "fall", "dip", "dipper", "riser"])
     assert checked["commands_n"] == 2 and checked["others_n"] == 3
     assert checked["others_kept"] == pytest.approx(2 / 3) and checked["others_taken_for"] == {"rise": 1}
+    assert checked["others_heard_as"] == {"rise": ["riser"]}  # the other word that now fires, by name
     right = sum(model(torch.from_numpy(clips[:2])).argmax(1).numpy() == [base.labels.index("rise"),
                                                                         base.labels.index("fall")])
     assert checked["commands"] == right / 2 and sum(checked["per_command"].values()) == right
     assert set(checked["per_command"]) == {"rise", "fall"}
     fallen = {"before": {**checked, "others_kept": 0.9}, "after": checked}
     note = old_words_note(fallen)
-    assert "other words kept _unknown_ 90.0% → 66.7% of 3 (the others taken for rise ×1)" in note
+    assert "other words kept _unknown_ 90.0% → 66.7% of 3 (the others taken for rise ×1 (riser))" in note
     assert note.endswith("drag the threshold line up.")  # 23 points fewer: new words fire on other words
     assert "threshold" not in old_words_note({"before": checked, "after": checked})
 

@@ -165,8 +165,8 @@ def test_lanes_render_every_job_as_one_lane_does():
     assert sorted(one_lane) == sorted(two_lanes) == list(range(len(jobs)))
     for position in one_lane:
         np.testing.assert_array_equal(one_lane[position], two_lanes[position])
-    clips, labels = base_material(["yes"], 6, 0, 0, seed=2, engines=("espeak", "flite"))
-    assert labels == ["yes"] * 6
+    clips, labels, texts = base_material(["yes"], 6, 0, 0, seed=2, engines=("espeak", "flite"))
+    assert labels == texts == ["yes"] * 6
     for clip, position in zip(clips, range(len(jobs))):
         np.testing.assert_array_equal(clip, one_lane[position])
 

@@ -165,8 +165,9 @@ def silence_set(count: int, seed: int = 0, noise_dirs: Sequence[Path] = (),
 def base_material(words: Sequence[str], per_word: int, unknown: int, silence: int, *, exclude: Sequence[str] = (),
                   seed: int = 0, noise_dirs: Sequence[Path] = (), engines: Sequence[str] = ENGINE_NAMES,
                   test_voices: bool = False, config: FeatureConfig | None = None, on_progress: Progress | None = None,
-                  should_stop: Callable[[], bool] = lambda: False) -> tuple[list[np.ndarray], list[str]]:
-    """Clips of the base vocabulary: (clips, their labels).
+                  should_stop: Callable[[], bool] = lambda: False
+                  ) -> tuple[list[np.ndarray], list[str], list[str]]:
+    """Clips of the base vocabulary: (clips, their labels, the words said: "" for background).
 
     `per_word` clips of each word in `words`, `unknown` clips of other words (none sounding
     like `words` or `exclude`, e.g. the user's new labels) labelled `_unknown_`, and `silence`
@@ -177,20 +178,22 @@ def base_material(words: Sequence[str], per_word: int, unknown: int, silence: in
         jobs += plan_speech(UNKNOWN, unknown_texts(unknown, [*words, *exclude], seed), seed, engines,
                             test_voices)
     total = len(jobs) + silence
-    rendered: dict[int, tuple[np.ndarray, str]] = {}
+    rendered: dict[int, tuple[np.ndarray, Job]] = {}
     for position, job, audio in render(jobs, seed, config, should_stop):
-        rendered[position] = (audio, job.label)
+        rendered[position] = (audio, job)
         if on_progress is not None:
             on_progress(len(rendered), total)
     in_job_order = [rendered[position] for position in sorted(rendered)]  # however the lanes finished
-    clips, labels = [audio for audio, _ in in_job_order], [label for _, label in in_job_order]
+    clips = [audio for audio, _ in in_job_order]
+    labels, texts = [job.label for _, job in in_job_order], [job.text for _, job in in_job_order]
     if should_stop():
-        return clips, labels
+        return clips, labels, texts
     clips += silence_set(silence, seed, noise_dirs, config)
     labels += [SILENCE] * silence
+    texts += [""] * silence
     if on_progress is not None:
         on_progress(len(clips), total)
-    return clips, labels
+    return clips, labels, texts
 
 
 def write_starter_set(root: Path, word: str, count: int, seed: int = 0, engines: Sequence[str] = ENGINE_NAMES,
