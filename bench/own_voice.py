@@ -14,6 +14,10 @@
    words fire on them?); and by `adapt` itself on the old-words check, the app's stand-in for
    `--real`: the base commands and other words said by synthetic voices kept out of training
    (`old_words` in `--json`).
+   With `--others`, the speaker's own other words are scored too: words of theirs never taught,
+   which should stay `_unknown_`. With `--unknown-takes`, `--takes` takes of some words are
+   recorded as `_unknown_`, as a user files words that must not fire; the rest of their takes
+   are scored apart.
 5. With `--probe`, linear probes ask how far the models' embeddings (the head's input) keep
    this speaker's words apart: a logistic regression trained on four fifths of the held-out
    takes (about 100 a word) and scored on the rest, five times over, for four different splits
@@ -34,6 +38,7 @@ import json
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
@@ -82,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--base", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model to start from")
     parser.add_argument("--words", default=",".join(WORDS), help="words the user teaches (comma-separated)")
     parser.add_argument("--takes", type=int, default=5, help="training takes per word (default 5)")
+    parser.add_argument("--others", default="", metavar="WORDS",
+                        help="the speaker's words to score as other words, never taught: do the new words fire "
+                             "on them? (comma-separated; default none)")
+    parser.add_argument("--unknown-takes", default="", metavar="WORDS",
+                        help="the speaker's words whose first --takes takes are recorded as _unknown_; the rest "
+                             "are scored as other words too, apart from --others")
     parser.add_argument("--held-from", type=int, metavar="N",
                         help="hold out only the takes from place N on in the draw's order (default: every take "
                              "not trained on); the same N for every --takes scores them on the same takes")
@@ -136,13 +147,9 @@ def prepare_takes(own_voice: Path, words: list[str], takes: int, out: Path, draw
     held_from = takes if held_from is None else held_from
     if held_from < takes:
         raise ValueError(f"held-out takes must come after the {takes} training takes, not from {held_from}")
-
-    def order(path: Path) -> str:
-        return hashlib.sha1((f"{draw}-{path.name}" if draw else path.name).encode()).hexdigest()
-
     chosen, held = [], []
     for word in words:
-        files = sorted((own_voice / word).glob("*.wav"), key=order)
+        files = drawn(own_voice / word, draw)
         if len(files) <= held_from:
             raise ValueError(f"{own_voice / word}: {len(files)} takes, need more than {held_from}")
         chosen += files[:takes]
@@ -158,6 +165,36 @@ def prepare_takes(own_voice: Path, words: list[str], takes: int, out: Path, draw
     (out / "testing_list.txt").write_text("".join(f"{p.parent.name}/{p.name}\n" for p in held))
     return {"train": len(chosen), "held_out": len(held), "train_clipped": sum(clipped[: len(chosen)]),
             "held_out_clipped": sum(clipped[len(chosen) :])}
+
+
+def drawn(folder: Path, draw: int = 0) -> list[Path]:
+    """`folder`'s takes in the order a draw sets: by a hash of the file name (and of `draw` unless 0)."""
+    return sorted(folder.glob("*.wav"),
+                  key=lambda path: hashlib.sha1((f"{draw}-{path.name}" if draw else path.name).encode()).hexdigest())
+
+
+def record_as_unknown(own_voice: Path, words: list[str], takes: int, out: Path, draw: int = 0) -> None:
+    """Cut the first `takes` takes of each of `words` into out/_unknown_/, as a user records words that must
+    not fire."""
+    for word in words:
+        for path in drawn(own_voice / word, draw)[:takes]:
+            write_wav(out / UNKNOWN / f"{word}-{path.name}", cut_take(read_audio(path)))
+
+
+def kept_unknown(models: Sequence, own_voice: Path, words: list[str], skip: int, draw: int = 0) -> dict:
+    """Each model's share of the speaker's takes of `words` (cut as takes) heard as `_unknown_`, and the
+    last model's per word and what it took the others for. The first `skip` takes of each word in the
+    draw's order are left out: they are the ones `record_as_unknown` records, so recorded or not, the
+    same takes are scored."""
+    files = [path for word in words for path in drawn(own_voice / word, draw)[skip:]]
+    clips = np.stack([cut_take(read_audio(path)) for path in files])
+    scored = [accuracy(model, clips, [UNKNOWN] * len(files), files) for model in models]
+    last = scored[-1]
+    wrong = Counter(Path(error["path"]).parent.name for error in last["misheard"])
+    said = Counter(path.parent.name for path in files)
+    return {"clips": len(files), "kept": [result["accuracy"] for result in scored],
+            "per_word_after": {word: 1 - wrong[word] / said[word] for word in words},
+            "taken_for": last["per_label"][UNKNOWN]["confused_with"]}
 
 
 def load_folders(real: Path, answers: dict[str, str], features: FeatureConfig) -> tuple[np.ndarray, list[str]]:
@@ -223,6 +260,14 @@ def run(args: argparse.Namespace) -> int:
     with nullcontext(args.keep) if args.keep else tempfile.TemporaryDirectory(prefix="voxgate-bench-") as temp:
         work = Path(temp)
         split = prepare_takes(Path(args.own_voice), words, args.takes, work / "takes", args.draw, args.held_from)
+        other_words = [word.strip() for word in args.others.split(",") if word.strip()]
+        recorded = [word.strip() for word in args.unknown_takes.split(",") if word.strip()]
+        if missing := [word for word in other_words + recorded if not drawn(Path(args.own_voice) / word)]:
+            raise ValueError(f"no takes of {', '.join(missing)} in {args.own_voice}")
+        if clash := set(words) & set(other_words + recorded) or set(other_words) & set(recorded):
+            raise ValueError(f"{', '.join(sorted(clash))}: a word is taught, scored as another word or recorded as "
+                             f"{UNKNOWN}, only one of them")
+        record_as_unknown(Path(args.own_voice), recorded, args.takes, work / "takes", args.draw)
         started = time.perf_counter()
         new_words = [word for word in words if word not in base.labels]
         starter_words = new_words if args.starter > 0 else []  # --starter 0: new words from takes alone
@@ -267,6 +312,10 @@ def run(args: argparse.Namespace) -> int:
         "counts": outcome.counts, **probe, "held_out_errors": errors,
         "old_words": outcome.old_words,
     }
+    for key, scored_words in (("own_others", other_words), ("recorded_others", recorded)):
+        if scored_words:
+            figures[key] = kept_unknown((base, outcome.model), Path(args.own_voice), scored_words, args.takes,
+                                        args.draw)
     if args.real:
         real = Path(args.real)
         commands = load_folders(real, command_answers(real, base.labels), base.config.features)
@@ -302,6 +351,14 @@ def run(args: argparse.Namespace) -> int:
             taken_for = ", ".join(f"{word} {count}" for word, count in figures["real_others_taken_for_after"].items())
             print(f"real other words heard as {UNKNOWN} ({figures['real_others_clips']}): "
                   f"{figures['real_others_before']:.1%} -> {figures['real_others_after']:.1%}; taken for: {taken_for}")
+        for key, what in (("own_others", "the speaker's other words"),
+                          ("recorded_others", f"the speaker's words recorded as {UNKNOWN}, the other takes")):
+            if key in figures:
+                kept = figures[key]
+                words_kept = ", ".join(f"{word} {share:.1%}" for word, share in kept["per_word_after"].items())
+                taken_for = ", ".join(f"{word} {count}" for word, count in kept["taken_for"].items())
+                print(f"{what} heard as {UNKNOWN} ({kept['clips']}): {kept['kept'][0]:.1%} -> {kept['kept'][1]:.1%} "
+                      f"({words_kept})" + (f"; taken for: {taken_for}" if taken_for else ""))
         if outcome.old_words:
             print(old_words_note(outcome.old_words))
         print(f"fine-tune {figures['finetune_wall_seconds']} s {figures['finetune_seconds']}; "

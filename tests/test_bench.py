@@ -126,6 +126,27 @@ def test_own_voice_bench_keeps_the_takes_and_the_model_when_asked(tmp_path, tiny
     assert "not empty" in capsys.readouterr().err
 
 
+def test_own_voice_bench_scores_the_speakers_other_words_and_records_some_as_unknown(tmp_path, tiny_model, capsys):
+    own_voice, keep = tmp_path / "own_voice", tmp_path / "keep"
+    for speaker in range(4):
+        for word in ("fall", "rise", "flat"):
+            write_wav(own_voice / word / f"take{speaker}.wav", tone_clip(word, speaker))
+        write_wav(own_voice / "hum" / f"take{speaker}.wav", tone_word(400.0, 0.0, seed=speaker))
+    options = ["--own-voice", str(own_voice), "--base", str(tiny_model), "--words", "fall,rise", "--takes", "2",
+               "--freeze", "0", "--epochs", "1", "--per-word", "0", "--unknown", "0", "--check-per-word", "0",
+               "--check-unknown", "0", "--threads", "1", "--json"]
+    assert own_voice_bench([*options, "--others", "flat", "--unknown-takes", "hum", "--keep", str(keep)]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    others, recorded = figures["own_others"], figures["recorded_others"]
+    assert others["clips"] == recorded["clips"] == 2  # each word's first two takes are the ones a user records
+    assert list(others["per_word_after"]) == ["flat"] and list(recorded["per_word_after"]) == ["hum"]
+    assert others["kept"][0] == recorded["kept"][0] == 0.0  # the tiny model has no _unknown_ before
+    assert sorted(path.name.split("-")[0] for path in (keep / "takes" / "_unknown_").iterdir()) == ["hum", "hum"]
+    assert "_unknown_" in load_checkpoint(keep / "model").model.labels  # grown from the recorded takes
+    assert own_voice_bench([*options, "--others", "fall"]) == 2  # taught and scored as another word at once
+    assert "only one of them" in capsys.readouterr().err
+
+
 def test_probe_tells_words_apart_only_when_they_differ(tmp_path, tiny_model):
     model = load_checkpoint(tiny_model).model
     takes = tmp_path / "takes"
