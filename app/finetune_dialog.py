@@ -29,8 +29,16 @@ from PySide6.QtWidgets import (
 from app.finetune_worker import FinetuneWorker
 from audio.config import FeatureConfig
 from audio.io import AudioFileError, read_audio
+from audio.labels import UNKNOWN
 from audio.takes import HELD_OUT_FRACTION, HELD_OUT_MIN_TAKES
-from model.adapt import AdaptRequest, more_takes_advice, old_words_note, unreadable_note, weak_labels
+from model.adapt import (
+    AdaptRequest,
+    fires_on_other_words,
+    more_takes_advice,
+    old_words_note,
+    unreadable_note,
+    weak_labels,
+)
 from model.versions import VersionStore
 
 # Redrawing the two curves costs the GUI thread tens of times what the label and the bar cost, and
@@ -246,7 +254,7 @@ class FinetuneDialog(QDialog):
             self.misheard.addItem(item)
         self.old_words.setText(old_words_note(result["old_words"]))
         self.advice.setText(" ".join(filter(None, (unreadable_note(result["unreadable"]), more_takes_advice(after)))))
-        self.show_review_buttons(list(weak_labels(after)))
+        self.show_review_buttons(list(weak_labels(after)), fires_on_other_words(result["old_words"]))
         self.use_button.setEnabled(True)
 
     def take_changed(self, old: str, new: str) -> None:
@@ -294,8 +302,9 @@ class FinetuneDialog(QDialog):
             self.misheard_label.setText(f"{MISHEARD_TITLE}<br>Cannot {verb} it: {problem}")
             return None
 
-    def show_review_buttons(self, labels: list[str]) -> None:
-        """One "Review <word>'s takes" button per weak word, in place of the last result's."""
+    def show_review_buttons(self, labels: list[str], record_others: bool = False) -> None:
+        """One "Review <word>'s takes" button per weak word, and with `record_others` one to record words
+        that set commands off as `_unknown_`, in place of the last result's."""
         while self.review_row.count():
             button = self.review_row.takeAt(0).widget()  # None for the stretch after the buttons
             if button is not None:
@@ -305,7 +314,12 @@ class FinetuneDialog(QDialog):
             button.setToolTip(f"list only the takes of {label} in Record & fine-tune, to play, fix and add to them")
             button.clicked.connect(lambda _checked=False, label=label: self.label_chosen.emit(label))
             self.review_row.addWidget(button)
-        if labels:
+        if record_others:
+            button = QPushButton(f"Record words that fire, as {UNKNOWN}")
+            button.setToolTip(f"pick {UNKNOWN} in Record & fine-tune, to record words of yours that set a command off")
+            button.clicked.connect(lambda _checked=False: self.label_chosen.emit(UNKNOWN))
+            self.review_row.addWidget(button)
+        if labels or record_others:
             self.review_row.addStretch(1)
 
     def show_misheard(self) -> None:

@@ -222,6 +222,14 @@ def unreadable_note(unreadable: Sequence[str], shown: int = 5) -> str:
 OTHERS_FALL_ADVISED = 0.10
 
 
+def fires_on_other_words(checked: dict) -> bool:
+    """Whether the old-words check (`AdaptOutcome.old_words`) kept OTHERS_FALL_ADVISED fewer other words
+    `_unknown_` after fine-tuning than before: the new words fire on other words."""
+    if not checked or not checked["after"]["others_n"]:
+        return False
+    return checked["before"]["others_kept"] - checked["after"]["others_kept"] >= OTHERS_FALL_ADVISED
+
+
 def old_words_note(checked: dict, shown: int = 3) -> str:
     """The old-words check in a sentence or two; "" when it did not run.
 
@@ -241,7 +249,7 @@ def old_words_note(checked: dict, shown: int = 3) -> str:
         parts.append(f"other words kept _unknown_ {before['others_kept']:.1%} → {after['others_kept']:.1%} of "
                      f"{after['others_n']}" + (f" (the others taken for {taken})" if taken else ""))
     text = "Old words, said by synthetic voices kept out of training: " + "; ".join(parts) + "."
-    if after["others_n"] and before["others_kept"] - after["others_kept"] >= OTHERS_FALL_ADVISED:
+    if fires_on_other_words(checked):
         text += (" Your words now answer for other words more often: if they fire when you did not say them, "
                  "drag the threshold line up, or record the words they fire on as _unknown_ and fine-tune again.")
     return text

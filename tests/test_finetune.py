@@ -476,6 +476,32 @@ def test_a_take_is_looked_inside_from_the_takes_list_and_the_misheard_list(qtbot
     assert "Cannot look inside it" in dialog.misheard_label.text()
 
 
+def test_new_words_firing_on_other_words_brings_a_button_to_record_them(qtbot, tmp_path, open_window, tiny_model):
+    window = open_window(tiny_model, autostart=False, data_dir=str(tmp_path / "data"))
+    qtbot.waitUntil(lambda: bool(window.model_info), timeout=10_000)
+    dialog = window.open_finetune()
+    scores = {"accuracy": 1.0, "n": 1, "per_label": {"fall": {"accuracy": 1.0, "n": 1, "confused_with": {}}}}
+
+    def check(kept_after: float) -> dict:
+        return {when: {"commands": 1.0, "commands_n": 8, "per_command": {}, "others_kept": kept, "others_n": 80,
+                       "others_taken_for": {}, "others_heard_as": {}}
+                for when, kept in (("before", 0.9), ("after", kept_after))}
+
+    def buttons() -> list[str]:
+        widgets = (dialog.review_row.itemAt(i).widget() for i in range(dialog.review_row.count()))
+        return [widget.text() for widget in widgets if widget is not None]
+
+    for kept_after, shown in ((0.85, []), (0.7, ["Record words that fire, as _unknown_"])):  # 5 and 20 points fewer
+        dialog._finished({"version": "v0001", "path": "", "before": scores, "after": {**scores, "misheard": []},
+                          "seconds": {"training": 1.0}, "new_labels": [], "unreadable": [],
+                          "old_words": check(kept_after)})
+        qtbot.waitUntil(lambda shown=shown: buttons() == shown)  # the last result's buttons go on the next loop
+    [button] = [dialog.review_row.itemAt(i).widget() for i in range(dialog.review_row.count())
+                if dialog.review_row.itemAt(i).widget() is not None]
+    button.click()
+    assert window.tabs.currentWidget() is window.recorder and window.recorder.current_label() == "_unknown_"
+
+
 def test_dialog_lists_the_misheard_takes_plays_shows_and_follows_them(qtbot, tmp_path, open_window, tiny_model):
     window = open_window(tiny_model, autostart=False, data_dir=str(tmp_path / "data"))
     qtbot.waitUntil(lambda: bool(window.model_info), timeout=10_000)
