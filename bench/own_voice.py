@@ -66,6 +66,7 @@ from model.adapt import (
     MaterialConfig,
     accuracy,
     adapt,
+    old_words,
     old_words_note,
     split_takes,
     train_summary,
@@ -188,13 +189,13 @@ def kept_unknown(models: Sequence, own_voice: Path, words: list[str], skip: int,
     same takes are scored."""
     files = [path for word in words for path in drawn(own_voice / word, draw)[skip:]]
     clips = np.stack([cut_take(read_audio(path)) for path in files])
-    scored = [accuracy(model, clips, [UNKNOWN] * len(files), files) for model in models]
+    said = [path.parent.name for path in files]
+    scored = [old_words(model, clips, [UNKNOWN] * len(files), said) for model in models]
     last = scored[-1]
-    wrong = Counter(Path(error["path"]).parent.name for error in last["misheard"])
-    said = Counter(path.parent.name for path in files)
-    return {"clips": len(files), "kept": [result["accuracy"] for result in scored],
-            "per_word_after": {word: 1 - wrong[word] / said[word] for word in words},
-            "taken_for": last["per_label"][UNKNOWN]["confused_with"]}
+    wrong = Counter(word for heard in last["others_heard_as"].values() for word in heard)
+    return {"clips": len(files), "kept": [result["others_kept"] for result in scored],
+            "per_word_after": {word: 1 - wrong[word] / said.count(word) for word in words},
+            "taken_for": last["others_taken_for"]}
 
 
 def load_folders(real: Path, answers: dict[str, str], features: FeatureConfig) -> tuple[np.ndarray, list[str]]:
