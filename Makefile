@@ -20,8 +20,7 @@ setup:
 run: setup
 	$(PYTHON) main.py $(ARGS)
 
-test: setup
-	$(PYTHON) -m ruff check .
+test: lint
 	QT_QPA_PLATFORM=offscreen $(PYTHON) -m pytest -q
 
 lint: setup

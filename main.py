@@ -23,9 +23,14 @@ COMMANDS = {
 
 
 def usage() -> str:
-    lines = ["usage: python main.py [COMMAND] [options]", "",
-             "With no command (or `app`), opens the desktop app: `python main.py app --help` lists its",
-             "options, e.g. --file WAV for demo mode, --model DIR, --input NAME.", "", "commands:"]
+    lines = [
+        "usage: python main.py [COMMAND] [options]",
+        "",
+        "With no command (or `app`), opens the desktop app: `python main.py app --help` lists its",
+        "options, e.g. --file WAV for demo mode, --model DIR, --input NAME.",
+        "",
+        "commands:",
+    ]
     lines += [f"  {name:<12} {summary}" for name, (_, summary) in COMMANDS.items()]
     return "\n".join(lines)
 

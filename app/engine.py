@@ -155,12 +155,18 @@ class RecognitionEngine(QObject):
         try:
             recognizer = Recognizer(self.model, self.config, trace=True)
             features = self.model.config.features
-            self.builder = FrameBuilder(self.model.labels, recognizer.sample_rate, recognizer.hop_samples,
-                                        features.hop_length, features.n_mfcc)
+            self.builder = FrameBuilder(
+                self.model.labels, recognizer.sample_rate, recognizer.hop_samples, features.hop_length, features.n_mfcc
+            )
             self.source = self._open(choice, features)
             fast = math.isinf(choice.speed)
-            self.worker = LiveRecognizer(recognizer, self.source.ring, self._on_result, on_error=self._on_error,
-                                         max_lag_seconds=math.inf if fast else 0.5)
+            self.worker = LiveRecognizer(
+                recognizer,
+                self.source.ring,
+                self._on_result,
+                on_error=self._on_error,
+                max_lag_seconds=math.inf if fast else 0.5,
+            )
             self.worker.start()
             if not self.source.start():  # the error event has been emitted already
                 self.stop()

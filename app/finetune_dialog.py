@@ -68,8 +68,14 @@ class FinetuneDialog(QDialog):
     running_changed = Signal(bool)  # fine-tuning started (True) or ended, however it ended (False)
     _run = Signal(object, str, str)
 
-    def __init__(self, request: AdaptRequest, versions_root: str | Path, parent_name: str, summary: str,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        request: AdaptRequest,
+        versions_root: str | Path,
+        parent_name: str,
+        summary: str,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Fine-tune on your takes")
         self.resize(1150, 760)
@@ -101,9 +107,13 @@ class FinetuneDialog(QDialog):
             f"{settings.user_repeats} times an epoch; a word with more than {settings.full_takes} takes shares "
             f"those places, so more takes do not make fine-tuning longer. {HELD_OUT_FRACTION:.0%} of each word's "
             f"takes (with {HELD_OUT_MIN_TAKES} or more) are held out for the comparison."
-            + (f" Old words are checked too, on {material.check_per_word} clips of each base command and "
-               f"{material.check_unknown} other words said by synthetic voices kept out of training."
-               if material.check_per_word or material.check_unknown else ""))
+            + (
+                f" Old words are checked too, on {material.check_per_word} clips of each base command and "
+                f"{material.check_unknown} other words said by synthetic voices kept out of training."
+                if material.check_per_word or material.check_unknown
+                else ""
+            )
+        )
         self.about.setWordWrap(True)
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 50)
@@ -211,14 +221,17 @@ class FinetuneDialog(QDialog):
         if values["step"] == values["steps"]:  # what adapt does after the last step
             self._curve_timer.stop()
             self._draw_curves()
-            self.eta_label.setText(f"Trained for {values['elapsed']:.0f} s · refitting the output layer and scoring "
-                                   "the held-out takes…")
+            self.eta_label.setText(
+                f"Trained for {values['elapsed']:.0f} s · refitting the output layer and scoring the held-out takes…"
+            )
             return
         if not self._curve_timer.isActive():
             self._curve_timer.start()
-        self.eta_label.setText(f"Epoch {values['epoch']}/{values['epochs']} · step {values['step']}/{values['steps']}"
-                               f" · loss {values['loss']:.3f} · {values['elapsed']:.0f} s, about "
-                               f"{values['eta']:.0f} s to go")
+        self.eta_label.setText(
+            f"Epoch {values['epoch']}/{values['epochs']} · step {values['step']}/{values['steps']}"
+            f" · loss {values['loss']:.3f} · {values['elapsed']:.0f} s, about "
+            f"{values['eta']:.0f} s to go"
+        )
 
     def _draw_curves(self) -> None:
         if self._steps:
@@ -230,20 +243,32 @@ class FinetuneDialog(QDialog):
         self._done()
         self.result = result
         before, after = result["before"], result["after"]
-        self.eta_label.setText(f"Saved as version {result['version']}: held-out accuracy "
-                               f"{percent(before['accuracy'])} → {percent(after['accuracy'])} on {after['n']} takes "
-                               f"(training {result['seconds']['training']:.0f} s). New labels: "
-                               f"{', '.join(result['new_labels']) or 'none'}.")
+        self.eta_label.setText(
+            f"Saved as version {result['version']}: held-out accuracy "
+            f"{percent(before['accuracy'])} → {percent(after['accuracy'])} on {after['n']} takes "
+            f"(training {result['seconds']['training']:.0f} s). New labels: "
+            f"{', '.join(result['new_labels']) or 'none'}."
+        )
         rows = [("all", after["n"], before["accuracy"], after["accuracy"], "")]
-        rows += [(label, stats["n"], before["per_label"].get(label, {}).get("accuracy"), stats["accuracy"],
-                  ", ".join(f"{other} ×{count}" for other, count in stats["confused_with"].items()))
-                 for label, stats in after["per_label"].items()]
+        rows += [
+            (
+                label,
+                stats["n"],
+                before["per_label"].get(label, {}).get("accuracy"),
+                stats["accuracy"],
+                ", ".join(f"{other} ×{count}" for other, count in stats["confused_with"].items()),
+            )
+            for label, stats in after["per_label"].items()
+        ]
         self.table.setRowCount(len(rows))
         for index, row in enumerate(rows):
             for column, value in enumerate((row[0], str(row[1]), percent(row[2]), percent(row[3]), row[4])):
                 item = QTableWidgetItem(value)
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter if column
-                                      else Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+                item.setTextAlignment(
+                    Qt.AlignmentFlag.AlignCenter
+                    if column
+                    else Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+                )
                 self.table.setItem(index, column, item)
         self.misheard.clear()
         self.misheard_label.setText(MISHEARD_TITLE)
@@ -287,8 +312,9 @@ class FinetuneDialog(QDialog):
         """The selected misheard take in the gate panel, as the new model hears it (in use or not)."""
         if self.result is not None and (chosen := self._misheard_audio("look inside")) is not None:
             error, audio = chosen
-            self.inspect_requested.emit(audio, f"take {error['take']} with {self.result['version']}",
-                                        self.result["path"])
+            self.inspect_requested.emit(
+                audio, f"take {error['take']} with {self.result['version']}", self.result["path"]
+            )
 
     def _misheard_audio(self, verb: str) -> tuple[dict, np.ndarray] | None:
         """(the selected misheard entry, its take's audio); None, with a message when it cannot be read."""

@@ -42,8 +42,14 @@ class FinetuneWorker(QObject):
             if outcome.stopped or self._cancel.is_set():
                 self.cancelled.emit()
                 return
-            version = VersionStore(versions_root).add(outcome.model, parent, outcome.before, outcome.after,
-                                                      train_summary(request, outcome), make_current=False)
+            version = VersionStore(versions_root).add(
+                outcome.model,
+                parent,
+                outcome.before,
+                outcome.after,
+                train_summary(request, outcome),
+                make_current=False,
+            )
         except Exception as error:  # a worker never lets anything escape; the dialog shows it
             log.exception("fine-tuning failed")
             self.error.emit(f"Fine-tuning failed: {error}")

@@ -93,8 +93,16 @@ class FrameBuilder:
     bins across it.
     """
 
-    def __init__(self, labels: tuple[str, ...], sample_rate: int, hop_samples: int, frame_hop: int, n_mfcc: int,
-                 history_seconds: float = HISTORY_SECONDS, points: int = 600) -> None:
+    def __init__(
+        self,
+        labels: tuple[str, ...],
+        sample_rate: int,
+        hop_samples: int,
+        frame_hop: int,
+        n_mfcc: int,
+        history_seconds: float = HISTORY_SECONDS,
+        points: int = 600,
+    ) -> None:
         self.labels = tuple(labels)
         self.sample_rate = sample_rate
         self.hop_samples = hop_samples

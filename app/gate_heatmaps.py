@@ -15,12 +15,33 @@ from app.live_panel import MFCC_LEVELS
 from audio.config import FeatureConfig
 
 C_LIMIT = 3.0  # cell states of trained models mostly stay within ±3; beyond that the colour clips
-TITLES = {"i": "input gate i", "f": "forget gate f", "g": "cell candidate g", "o": "output gate o",
-          "c": "cell state c", "h": "hidden state h", "mfcc": "MFCC"}
-LEVELS = {"i": (0.0, 1.0), "f": (0.0, 1.0), "o": (0.0, 1.0), "g": (-1.0, 1.0), "h": (-1.0, 1.0),
-          "c": (-C_LIMIT, C_LIMIT), "mfcc": MFCC_LEVELS}
-COLOUR_MAPS = {"i": "viridis", "f": "viridis", "o": "viridis", "g": "CET-D1", "h": "CET-D1", "c": "CET-D3",
-               "mfcc": "CET-D1"}
+TITLES = {
+    "i": "input gate i",
+    "f": "forget gate f",
+    "g": "cell candidate g",
+    "o": "output gate o",
+    "c": "cell state c",
+    "h": "hidden state h",
+    "mfcc": "MFCC",
+}
+LEVELS = {
+    "i": (0.0, 1.0),
+    "f": (0.0, 1.0),
+    "o": (0.0, 1.0),
+    "g": (-1.0, 1.0),
+    "h": (-1.0, 1.0),
+    "c": (-C_LIMIT, C_LIMIT),
+    "mfcc": MFCC_LEVELS,
+}
+COLOUR_MAPS = {
+    "i": "viridis",
+    "f": "viridis",
+    "o": "viridis",
+    "g": "CET-D1",
+    "h": "CET-D1",
+    "c": "CET-D3",
+    "mfcc": "CET-D1",
+}
 
 
 class GateHeatmaps(pg.GraphicsLayoutWidget):
@@ -62,8 +83,9 @@ class GateHeatmaps(pg.GraphicsLayoutWidget):
         self._shape: tuple | None = None
         self.scene().sigMouseMoved.connect(self._hover)
 
-    def show_window(self, mfcc: np.ndarray, states: dict[str, np.ndarray], units: np.ndarray,
-                    window_seconds: float) -> None:
+    def show_window(
+        self, mfcc: np.ndarray, states: dict[str, np.ndarray], units: np.ndarray, window_seconds: float
+    ) -> None:
         """mfcc: (time, coefficients); states: name -> (time, hidden) with rows already in the order
         of `units` (hidden,), the unit number shown on each row."""
         self._arrays = {"mfcc": mfcc, **states}

@@ -35,8 +35,10 @@ class GatePanel(QWidget):
         self.freeze_button.setCheckable(True)
         self.freeze_button.setToolTip("Hold this window to inspect it; press again to follow the live audio")
         self.save_button = QPushButton("Save window…")
-        self.save_button.setToolTip("save this window's audio, MFCC, probabilities and every gate of every layer and "
-                                    "direction as a NumPy archive (.npz), to study in a notebook")
+        self.save_button.setToolTip(
+            "save this window's audio, MFCC, probabilities and every gate of every layer and "
+            "direction as a NumPy archive (.npz), to study in a notebook"
+        )
         self.save_button.setEnabled(False)
         self.save_button.clicked.connect(lambda _checked=False: self.save_window())
         self.window_label = QLabel("No window yet: speak, or play a file")
@@ -75,8 +77,9 @@ class GatePanel(QWidget):
 
     def view(self) -> dict[str, int | str]:
         """The layer and direction (0-based) and the unit order shown: what the window remembers between sessions."""
-        layer, direction = (box.currentIndex() if box.count() else self.wanted[box]
-                            for box in (self.layer_box, self.direction_box))
+        layer, direction = (
+            box.currentIndex() if box.count() else self.wanted[box] for box in (self.layer_box, self.direction_box)
+        )
         return {"layer": layer, "direction": direction, "order": self.order_box.currentData() or ""}
 
     def set_view(self, layer: int, direction: int, order: str) -> None:
@@ -120,15 +123,23 @@ class GatePanel(QWidget):
         if frame is None:
             return
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Save window", f"window-{frame.time:.2f}s.npz",
-                                                  "NumPy archive (*.npz)")
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Save window", f"window-{frame.time:.2f}s.npz", "NumPy archive (*.npz)"
+            )
             if not path:
                 return
         gates = frame.gates
         try:  # written on the GUI thread: a window of the shipped model is about 1.3 MB, milliseconds to write
-            save_gates(path, audio=gates.window, sample_rate=gates.sample_rate,
-                       mfcc=gates.features, state_names=gates.state_names, states=gates.states, labels=frame.labels,
-                       probabilities=frame.probabilities)
+            save_gates(
+                path,
+                audio=gates.window,
+                sample_rate=gates.sample_rate,
+                mfcc=gates.features,
+                state_names=gates.state_names,
+                states=gates.states,
+                labels=frame.labels,
+                probabilities=frame.probabilities,
+            )
         except OSError as error:  # its text names the hidden temp file; the reason alone says more
             self.message.emit(f"Window not saved to {path}: {error.strerror or error}")
             return

@@ -25,24 +25,41 @@ from model.versions import VersionStore
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voxgate", description="VoxGate desktop app: live commands and LSTM gates")
     parser.add_argument("--model", help="model folder (default: the version chosen in the app, else the shipped model)")
-    parser.add_argument("--data-dir", metavar="DIR",
-                        help=f"user data folder for takes and model versions (default: ${DATA_DIR_VARIABLE} or "
-                             "the platform's user data folder)")
-    parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto",
-                        help="where the model runs; auto picks CUDA, then MPS, then CPU (default: auto)")
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help=f"user data folder for takes and model versions (default: ${DATA_DIR_VARIABLE} or "
+        "the platform's user data folder)",
+    )
+    parser.add_argument(
+        "--device",
+        choices=DEVICE_CHOICES,
+        default="auto",
+        help="where the model runs; auto picks CUDA, then MPS, then CPU (default: auto)",
+    )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--input", metavar="NAME", help="input device by name (default: the system's default)")
     source.add_argument("--file", metavar="WAV", help="demo mode: play this sound file as the microphone, looping")
     parser.add_argument("--speed", type=float, default=1.0, help="with --file: playback speed (default: 1, real time)")
     parser.add_argument("--no-loop", action="store_true", help="with --file: stop at the end of the file")
-    parser.add_argument("--threshold", type=float,
-                        help=f"smoothed probability a command needs, {THRESHOLD_BOUNDS[0]}-{THRESHOLD_BOUNDS[1]} "
-                             "(default: where the threshold line was dragged last time, else "
-                             f"{RecognizerConfig.detection_threshold})")
-    parser.add_argument("--screenshot", metavar="PNG",
-                        help="save a picture of the window (the gate panel holding the newest detection), then quit")
-    parser.add_argument("--quit-after", metavar="SECONDS", type=float,
-                        help="quit after this long (with --screenshot: take it then; default 8 s)")
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        help=f"smoothed probability a command needs, {THRESHOLD_BOUNDS[0]}-{THRESHOLD_BOUNDS[1]} "
+        "(default: where the threshold line was dragged last time, else "
+        f"{RecognizerConfig.detection_threshold})",
+    )
+    parser.add_argument(
+        "--screenshot",
+        metavar="PNG",
+        help="save a picture of the window (the gate panel holding the newest detection), then quit",
+    )
+    parser.add_argument(
+        "--quit-after",
+        metavar="SECONDS",
+        type=float,
+        help="quit after this long (with --screenshot: take it then; default 8 s)",
+    )
     return parser
 
 
@@ -56,17 +73,30 @@ def run_app(argv: list[str]) -> int:
         return 2
     low, high = THRESHOLD_BOUNDS
     if args.threshold is not None and not low <= args.threshold <= high:
-        print(f"error: --threshold must be between {low} and {high} (where the line can be dragged), "
-              f"got {args.threshold}", file=sys.stderr)
+        print(
+            f"error: --threshold must be between {low} and {high} (where the line can be dragged), "
+            f"got {args.threshold}",
+            file=sys.stderr,
+        )
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    choice = SourceChoice(file=args.file, device=args.input, speed=args.speed,
-                          loop=bool(args.file) and not args.no_loop and not math.isinf(args.speed))
+    choice = SourceChoice(
+        file=args.file,
+        device=args.input,
+        speed=args.speed,
+        loop=bool(args.file) and not args.no_loop and not math.isinf(args.speed),
+    )
     chosen, problem = current_model(args.data_dir)
     # a screenshot shows the window as it first opens, whatever the last session left
-    window = MainWindow(args.model or chosen, choice, device=args.device, data_dir=args.data_dir,
-                        remember=not args.screenshot, threshold=args.threshold)
+    window = MainWindow(
+        args.model or chosen,
+        choice,
+        device=args.device,
+        data_dir=args.data_dir,
+        remember=not args.screenshot,
+        threshold=args.threshold,
+    )
     if problem and not args.model:  # the Record & fine-tune tab, where versions are made and switched
         window.recorder.show_message(f"Your model versions could not be read; the shipped model is in use: {problem}")
     window.show()

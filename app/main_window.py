@@ -52,9 +52,18 @@ class MainWindow(QMainWindow):
     threshold_requested = Signal(float)
     inspect_requested = Signal(object, str, str)  # (audio, what it is, model folder or "" for the one in use)
 
-    def __init__(self, model_path: str, source: SourceChoice | None = None, *, sd: Any = None,
-                 autostart: bool = True, device: str = "auto", data_dir: str | None = None,
-                 remember: bool = True, threshold: float | None = None) -> None:
+    def __init__(
+        self,
+        model_path: str,
+        source: SourceChoice | None = None,
+        *,
+        sd: Any = None,
+        autostart: bool = True,
+        device: str = "auto",
+        data_dir: str | None = None,
+        remember: bool = True,
+        threshold: float | None = None,
+    ) -> None:
         super().__init__()
         self.setWindowTitle("VoxGate")
         self.resize(1600, 1000)
@@ -74,8 +83,11 @@ class MainWindow(QMainWindow):
                 threshold = RecognizerConfig.detection_threshold
         self.engine = RecognitionEngine(RecognizerConfig().with_threshold(threshold), sd=sd, device=device)
         # the input picked last session, used once it is listed, unless this session was told what to hear
-        self.remembered_input = "" if (self.choice.file or self.choice.device or not remember) else \
-            str(self.memory.value("input_device", ""))
+        self.remembered_input = (
+            ""
+            if (self.choice.file or self.choice.device or not remember)
+            else str(self.memory.value("input_device", ""))
+        )
         self._build()
         self._recall_layout()
 
@@ -115,8 +127,11 @@ class MainWindow(QMainWindow):
         left = QWidget()
         column = QVBoxLayout(left)
         column.setContentsMargins(4, 4, 4, 4)
-        for title, widget, stretch in (("Live audio", self.live_panel, 3), ("Predictions", self.predictions, 3),
-                                       ("Detections (click one to inspect it)", self.history, 1)):
+        for title, widget, stretch in (
+            ("Live audio", self.live_panel, 3),
+            ("Predictions", self.predictions, 3),
+            ("Detections (click one to inspect it)", self.history, 1),
+        ):
             column.addWidget(QLabel(f"<b>{title}</b>"))
             column.addWidget(widget, stretch)
         self.inside = inside = QWidget()  # the Inside the LSTM tab
@@ -178,8 +193,10 @@ class MainWindow(QMainWindow):
 
     def show_model(self, info: dict) -> None:
         shape = f"{info['layers']} × {info['hidden']} {'bi' if info['bidirectional'] else 'uni'}directional"
-        self.controls.set_model(f"Model: {info['name']} — {info['cell'].upper()} {shape}, on {info['device']}",
-                                "Labels: " + ", ".join(info["labels"]))
+        self.controls.set_model(
+            f"Model: {info['name']} — {info['cell'].upper()} {shape}, on {info['device']}",
+            "Labels: " + ", ".join(info["labels"]),
+        )
         self.predictions.set_labels(tuple(info["labels"]), info["threshold"])
         self.gate_panel.heatmaps.set_units(info["hidden"])
         self.model_info = info
@@ -192,8 +209,9 @@ class MainWindow(QMainWindow):
     def set_threshold(self, threshold: float) -> None:
         """The detection threshold the user dragged to: used from the next hop on, and remembered."""
         self.threshold_requested.emit(threshold)
-        self.statusBar().showMessage(f"Detection threshold {threshold:.2f}: a command is detected once its smoothed "
-                                     "probability reaches it")
+        self.statusBar().showMessage(
+            f"Detection threshold {threshold:.2f}: a command is detected once its smoothed probability reaches it"
+        )
         if self.memory is not None:
             self.memory.setValue("threshold", threshold)
 
@@ -254,9 +272,13 @@ class MainWindow(QMainWindow):
         counts = self.recorder.store.counts()
         summary = "Your takes: " + (", ".join(f"{label} {n}" for label, n in counts.items()) or "none yet")
         starter = starter_dir(self.data_dir)
-        request = AdaptRequest(base=self.model_info["path"], data=(takes_dir(self.data_dir),),
-                               extra=(starter,) if starter.is_dir() else (), cache_dir=self.data_dir / "cache",
-                               device=self.device)
+        request = AdaptRequest(
+            base=self.model_info["path"],
+            data=(takes_dir(self.data_dir),),
+            extra=(starter,) if starter.is_dir() else (),
+            cache_dir=self.data_dir / "cache",
+            device=self.device,
+        )
         for old in self.findChildren(FinetuneDialog):  # one at a time: an old one stops and goes
             old.close()
             old.deleteLater()
@@ -299,13 +321,19 @@ class MainWindow(QMainWindow):
         """Size, place, panes and tab as the last session left them (nothing on a first start)."""
         if self.memory is None:
             return
-        for key, restore in (("geometry", self.restoreGeometry), ("panes", self.splitter.restoreState),
-                             ("gate_panes", self.gate_panel.splitter.restoreState)):
+        for key, restore in (
+            ("geometry", self.restoreGeometry),
+            ("panes", self.splitter.restoreState),
+            ("gate_panes", self.gate_panel.splitter.restoreState),
+        ):
             if (saved := self.memory.value(key)) is not None:
                 restore(saved)
         self.tabs.setCurrentIndex(self._remembered("tab", 0))
-        self.gate_panel.set_view(self._remembered("gate_layer", 0), self._remembered("gate_direction", 0),
-                                 str(self.memory.value("gate_order", "")))
+        self.gate_panel.set_view(
+            self._remembered("gate_layer", 0),
+            self._remembered("gate_direction", 0),
+            str(self.memory.value("gate_order", "")),
+        )
 
     def _remembered(self, key: str, default: Number) -> Number:
         """A number `window.ini` keeps, of `default`'s type; `default` when there is none, or it is not a number (the

@@ -32,11 +32,17 @@ class PredictionsPanel(QWidget):
         self.bars = pg.BarGraphItem(x0=0, y=[], width=[], height=0.7, brush=BAR_COLOUR, pen=None)
         self.plot.addItem(self.bars)
         self.threshold_line = pg.InfiniteLine(
-            angle=90, movable=True, bounds=THRESHOLD_BOUNDS,
-            pen=pg.mkPen("#c0392b", width=2, style=Qt.PenStyle.DashLine), hoverPen=pg.mkPen("#c0392b", width=4),
-            label="threshold {value:.2f}", labelOpts={"position": 0.97, "color": "#c0392b"})
-        self.threshold_line.setToolTip("drag: the smoothed probability a command needs to be detected "
-                                       "(right: fewer false alarms, more misses)")
+            angle=90,
+            movable=True,
+            bounds=THRESHOLD_BOUNDS,
+            pen=pg.mkPen("#c0392b", width=2, style=Qt.PenStyle.DashLine),
+            hoverPen=pg.mkPen("#c0392b", width=4),
+            label="threshold {value:.2f}",
+            labelOpts={"position": 0.97, "color": "#c0392b"},
+        )
+        self.threshold_line.setToolTip(
+            "drag: the smoothed probability a command needs to be detected (right: fewer false alarms, more misses)"
+        )
         self.threshold_line.sigPositionChangeFinished.connect(self._threshold_moved)
         self.plot.addItem(self.threshold_line)
         self.command_label = QLabel("")

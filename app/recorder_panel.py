@@ -98,14 +98,26 @@ class RecorderPanel(QWidget):
     _keep = Signal(str, object, str, bool, str)  # (label, audio, device, every word, note), to the take worker's thread
     _draw = Signal(list)  # [(path, stamp), ...], to the thumbnail worker's thread
 
-    def __init__(self, store: TakeStore, source: RecordingSource, starter_root: str | Path, *,
-                 take_seconds: float = 1.5, pre_roll_seconds: float = 0.3, background_seconds: float = 3.0,
-                 several_seconds: float = 60.0, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        store: TakeStore,
+        source: RecordingSource,
+        starter_root: str | Path,
+        *,
+        take_seconds: float = 1.5,
+        pre_roll_seconds: float = 0.3,
+        background_seconds: float = 3.0,
+        several_seconds: float = 60.0,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.store, self.source, self.starter_root = store, source, Path(starter_root)
         self.rate = store.config.sample_rate
-        self.take_seconds, self.pre_roll_seconds, self.background_seconds = (take_seconds, pre_roll_seconds,
-                                                                             background_seconds)
+        self.take_seconds, self.pre_roll_seconds, self.background_seconds = (
+            take_seconds,
+            pre_roll_seconds,
+            background_seconds,
+        )
         self.several_seconds = several_seconds  # the longest Several: the word said again and again, a take a word
         self.model_labels: tuple[str, ...] = ()
         self.recording: str | None = None  # the label being recorded
@@ -157,16 +169,20 @@ class RecorderPanel(QWidget):
         self.record_button = QPushButton("● Record (Space)")
         self.record_button.clicked.connect(self.record)
         self.several_button = QPushButton(SEVERAL_TEXT)
-        self.several_button.setToolTip("say the word again and again, with a short pause between, and press again to "
-                                       f"stop (at most {self.several_seconds:g} s): each one becomes a take "
-                                       "(Shift+Space starts and stops)")
+        self.several_button.setToolTip(
+            "say the word again and again, with a short pause between, and press again to "
+            f"stop (at most {self.several_seconds:g} s): each one becomes a take "
+            "(Shift+Space starts and stops)"
+        )
         self.several_button.clicked.connect(self.record_several)
         self.background_button = QPushButton("Background")
         self.background_button.setToolTip(f"record {SILENCE} material: the room with nobody speaking")
         self.background_button.clicked.connect(self.record_background)
         self.import_button = QPushButton("Import…")
-        self.import_button.setToolTip("add sound files you have (WAV, FLAC, OGG; any sample rate, mono or stereo) as "
-                                      "takes, one per word said; or drop files and folders on the list")
+        self.import_button.setToolTip(
+            "add sound files you have (WAV, FLAC, OGG; any sample rate, mono or stereo) as "
+            "takes, one per word said; or drop files and folders on the list"
+        )
         import_menu = QMenu(self.import_button)
         import_menu.addAction("Sound files, as the label picked…", lambda: self.import_files())
         import_menu.addAction("A folder (a folder per label, or files as the label picked)…", self.import_folder)
@@ -183,8 +199,13 @@ class RecorderPanel(QWidget):
         top.addWidget(self.speaker_box)
         top.addWidget(QLabel("Label:"))
         top.addWidget(self.label_box, 1)
-        for button in (self.record_button, self.several_button, self.background_button, self.import_button,
-                       self.synth_button):
+        for button in (
+            self.record_button,
+            self.several_button,
+            self.background_button,
+            self.import_button,
+            self.synth_button,
+        ):
             top.addWidget(button)
         self.counts_label = QLabel()
         self.counts_label.setWordWrap(True)
@@ -202,16 +223,22 @@ class RecorderPanel(QWidget):
         self.take_list.itemDoubleClicked.connect(lambda _item: self.play_selected())
         self.take_list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.take_list.customContextMenuRequested.connect(
-            lambda at: self.take_menu().exec(self.take_list.viewport().mapToGlobal(at)))
+            lambda at: self.take_menu().exec(self.take_list.viewport().mapToGlobal(at))
+        )
         buttons = QHBoxLayout()
-        for text, slot in (*self._take_actions(), ("Fine-tune…", self.finetune_clicked.emit),
-                           ("Versions…", self.versions_clicked.emit)):
+        for text, slot in (
+            *self._take_actions(),
+            ("Fine-tune…", self.finetune_clicked.emit),
+            ("Versions…", self.versions_clicked.emit),
+        ):
             button = QPushButton(text)
             button.clicked.connect(lambda _checked=False, slot=slot: slot())
             buttons.addWidget(button)
             if slot in (self.relabel_selected, self.delete_selected):
-                button.setToolTip(f"{text.rstrip('.…')} the selected takes (Shift- or Ctrl-click selects several)"
-                                  + (", or press Delete" if slot == self.delete_selected else ""))
+                button.setToolTip(
+                    f"{text.rstrip('.…')} the selected takes (Shift- or Ctrl-click selects several)"
+                    + (", or press Delete" if slot == self.delete_selected else "")
+                )
             if slot == self.delete_selected:
                 self.undo_button = QPushButton("Undo delete")
                 self.undo_button.setToolTip("bring back the takes deleted last (Ctrl+Z in the list)")
@@ -227,13 +254,14 @@ class RecorderPanel(QWidget):
         column.addWidget(self.message_label)
         self.space = QShortcut(QKeySequence(Qt.Key.Key_Space), self, self.record)
         self.space.setContext(Qt.ShortcutContext.WindowShortcut)
-        QShortcut(QKeySequence("Shift+Space"), self, self.record_several).setContext(
-            Qt.ShortcutContext.WindowShortcut)
-        for keys, slot in ((QKeySequence.StandardKey.Delete, self.delete_selected),
-                           (QKeySequence.StandardKey.Undo, self.undo_delete),
-                           (QKeySequence(Qt.Key.Key_Return), self.play_selected),
-                           (QKeySequence(Qt.Key.Key_Enter), self.play_selected),
-                           (QKeySequence(Qt.Key.Key_I), self.look_inside_selected)):
+        QShortcut(QKeySequence("Shift+Space"), self, self.record_several).setContext(Qt.ShortcutContext.WindowShortcut)
+        for keys, slot in (
+            (QKeySequence.StandardKey.Delete, self.delete_selected),
+            (QKeySequence.StandardKey.Undo, self.undo_delete),
+            (QKeySequence(Qt.Key.Key_Return), self.play_selected),
+            (QKeySequence(Qt.Key.Key_Enter), self.play_selected),
+            (QKeySequence(Qt.Key.Key_I), self.look_inside_selected),
+        ):
             QShortcut(keys, self.take_list, slot).setContext(Qt.ShortcutContext.WidgetShortcut)
         self.file_drops = FileDrops(self.import_files)  # files and folders dropped on the list are imported
         self.take_list.viewport().setAcceptDrops(True)
@@ -250,7 +278,8 @@ class RecorderPanel(QWidget):
             menu.addAction(text, lambda _checked=False, slot=slot: slot()).setEnabled(bool(self.selected_takes()))
         menu.addAction("Undo delete", self.undo_delete).setEnabled(bool(self.deleted))
         menu.addAction("Look inside the LSTM (I)", self.look_inside_selected).setEnabled(
-            self.selected_take() is not None)
+            self.selected_take() is not None
+        )
         menu.addSeparator()
         take = self.selected_take()
         menu.addAction(f'Open the "{take.label}" folder' if take else "Open the takes folder", self.open_folder)
@@ -286,24 +315,39 @@ class RecorderPanel(QWidget):
             return
         label, position = ready
         self.recording = label
-        self.several = SeveralRecording(self.source, position, self.store.config, parent=self,
-                                        pre_roll_seconds=self.pre_roll_seconds, max_seconds=self.several_seconds)
+        self.several = SeveralRecording(
+            self.source,
+            position,
+            self.store.config,
+            parent=self,
+            pre_roll_seconds=self.pre_roll_seconds,
+            max_seconds=self.several_seconds,
+        )
         self.several.heard.connect(self._several_heard)
         self.several.done.connect(self._several_done)
         self.several_button.setText("■ Stop (Shift+Space)")
-        self.show_message(f"Recording {label} — say it again and again, with a pause between; press Several again "
-                          "(Shift+Space) to stop")
+        self.show_message(
+            f"Recording {label} — say it again and again, with a pause between; press Several again "
+            "(Shift+Space) to stop"
+        )
 
     def _several_heard(self, words: int, seconds: float) -> None:
-        self.show_message(f"Recording {self.recording}: {plural(words, 'word')} heard in {seconds:.0f} s — say it "
-                          "again and again, with a pause between; press Several again (Shift+Space) to stop")
+        self.show_message(
+            f"Recording {self.recording}: {plural(words, 'word')} heard in {seconds:.0f} s — say it "
+            "again and again, with a pause between; press Several again (Shift+Space) to stop"
+        )
 
     def _several_done(self, audio: np.ndarray, input_stopped: bool) -> None:
         label, self.recording, self.several = self.recording, None, None
         self.several_button.setText(SEVERAL_TEXT)
         keep = self.take_worker.keep if self.closing else self._keep.emit  # closing: its thread is about to stop
-        keep(label, audio, self.source.input_title, True,
-             "the input stopped, so the recording ended there" if input_stopped else "")
+        keep(
+            label,
+            audio,
+            self.source.input_title,
+            True,
+            "the input stopped, so the recording ended there" if input_stopped else "",
+        )
 
     def record_background(self) -> None:
         self._start(SILENCE, self.background_seconds)
@@ -312,8 +356,11 @@ class RecorderPanel(QWidget):
         """(`label` checked, the live ring's position now), or None with a message saying why nothing can be
         recorded now."""
         if self.recording is not None:
-            self.show_message(f"Still recording several takes of {self.recording}: press Several again to stop"
-                              if self.several else f"Still recording {self.recording}: wait for that take to be saved")
+            self.show_message(
+                f"Still recording several takes of {self.recording}: press Several again to stop"
+                if self.several
+                else f"Still recording {self.recording}: wait for that take to be saved"
+            )
             return None
         try:
             label = validate_label(label)
@@ -347,8 +394,10 @@ class RecorderPanel(QWidget):
             self.show_message(f"Not recorded: {error}")
             return
         if len(audio) < max(self.rate // 4, (stop - start) // 2):  # else the pre-roll alone would be a take
-            self.show_message(f"Not recorded: the input delivered {len(audio) / self.rate:.1f} s of the "
-                              f"{(stop - start) / self.rate:.1f} s asked for; is it still running?")
+            self.show_message(
+                f"Not recorded: the input delivered {len(audio) / self.rate:.1f} s of the "
+                f"{(stop - start) / self.rate:.1f} s asked for; is it still running?"
+            )
             return
         self._keep.emit(label, audio, self.source.input_title, False, "")
 
@@ -381,8 +430,9 @@ class RecorderPanel(QWidget):
             label = ""
         if paths is None:
             patterns = " ".join(f"*{suffix}" for suffix in AUDIO_SUFFIXES)
-            paths, _ = QFileDialog.getOpenFileNames(self, f"Import takes of {label}", "",
-                                                    f"Sound files ({patterns});;All files (*)")
+            paths, _ = QFileDialog.getOpenFileNames(
+                self, f"Import takes of {label}", "", f"Sound files ({patterns});;All files (*)"
+            )
         if not paths:
             return
         self.import_button.setEnabled(False)
@@ -399,8 +449,13 @@ class RecorderPanel(QWidget):
         self.import_button.setEnabled(True)
         self.refresh(select=saved)
         per_label = Counter(name.partition("/")[0] for name in saved)
-        which = f" of {next(iter(per_label))}" if len(per_label) == 1 else \
-            f" ({', '.join(f'{count} of {label}' for label, count in per_label.items())})" if per_label else ""
+        which = (
+            f" of {next(iter(per_label))}"
+            if len(per_label) == 1
+            else f" ({', '.join(f'{count} of {label}' for label, count in per_label.items())})"
+            if per_label
+            else ""
+        )
         message = f"Imported {plural(len(saved), 'take')}{which} from {plural(files, 'file')}"
         if problems:
             shown = 3
@@ -479,8 +534,14 @@ class RecorderPanel(QWidget):
             self.deleted.append(deleted)
             self.undo_button.setEnabled(True)
             self.refresh()
-        done = (f"Deleted {deleted[0] if len(deleted) == 1 else plural(len(deleted), 'take')} "
-                f"(Undo delete brings {'it' if len(deleted) == 1 else 'them'} back)") if deleted else ""
+        done = (
+            (
+                f"Deleted {deleted[0] if len(deleted) == 1 else plural(len(deleted), 'take')} "
+                f"(Undo delete brings {'it' if len(deleted) == 1 else 'them'} back)"
+            )
+            if deleted
+            else ""
+        )
         self.show_message("; ".join(filter(None, (done, *problems))))
         for name in deleted:
             self.take_changed.emit(name, "")
@@ -510,8 +571,9 @@ class RecorderPanel(QWidget):
         restored, problems = self._for_each(names, self.store.restore, "restored")
         if restored:
             self.refresh(select=[take.name for take in restored])
-        done = f"Restored {restored[0].name if len(restored) == 1 else plural(len(restored), 'take')}" \
-            if restored else ""
+        done = (
+            f"Restored {restored[0].name if len(restored) == 1 else plural(len(restored), 'take')}" if restored else ""
+        )
         self.show_message("; ".join(filter(None, (done, *problems))))
         for take in restored:
             self.take_changed.emit(take.name, take.name)
@@ -540,8 +602,10 @@ class RecorderPanel(QWidget):
     def starter_counts(self) -> dict[str, int]:
         if not self.starter_root.is_dir():
             return {}
-        return {folder.name: sum(1 for p in folder.glob("*.wav") if not p.name.startswith("."))
-                for folder in label_folders(self.starter_root)}
+        return {
+            folder.name: sum(1 for p in folder.glob("*.wav") if not p.name.startswith("."))
+            for folder in label_folders(self.starter_root)
+        }
 
     def refresh(self, select: Collection[str] = ()) -> None:
         """Reload the takes, thumbnails and counts from the store; then the takes named in `select` are selected."""
@@ -551,8 +615,13 @@ class RecorderPanel(QWidget):
         labels, takes = self.store.labels(), self.store.takes()  # the counts come from these, not a second listing
         stamps = {take.path: file_stamp(take.path) for take in takes}
         self._thumbnails = {path: kept for path, kept in self._thumbnails.items() if path in stamps}  # gone: forgotten
-        wanted = [(path, stamp) for path, stamp in stamps.items() if stamp is not None
-                  and self._thumbnails.get(path, (None,))[0] != stamp and self._drawing.get(path) != stamp]
+        wanted = [
+            (path, stamp)
+            for path, stamp in stamps.items()
+            if stamp is not None
+            and self._thumbnails.get(path, (None,))[0] != stamp
+            and self._drawing.get(path) != stamp
+        ]
         shown = self.current_label() if self.only_label.isChecked() else None
         for take in reversed(takes):  # newest first within the list
             if shown is not None and take.label != shown:
@@ -578,8 +647,10 @@ class RecorderPanel(QWidget):
             selection.select(chosen, QItemSelectionModel.SelectionFlag.Select)
             selection.setCurrentIndex(chosen.indexes()[-1], QItemSelectionModel.SelectionFlag.NoUpdate)
         counts, starter = Counter(take.label for take in takes), self.starter_counts()
-        parts = [f"<b>{label}</b> {counts[label]}" + (f" (+{starter[label]} synth)" if label in starter else "")
-                 for label in sorted(set(labels) | set(starter))]  # an emptied label folder shows 0
+        parts = [
+            f"<b>{label}</b> {counts[label]}" + (f" (+{starter[label]} synth)" if label in starter else "")
+            for label in sorted(set(labels) | set(starter))
+        ]  # an emptied label folder shows 0
         self.counts_label.setText("Takes: " + (" · ".join(parts) if parts else "none yet"))
         self._fill_labels(labels, starter)
         if wanted:

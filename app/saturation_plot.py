@@ -42,8 +42,18 @@ class SaturationPlot(pg.GraphicsLayoutWidget):
             while len(dots) < layers:  # one scatter per layer, made on first use
                 colour = LAYER_COLOURS[len(dots) % len(LAYER_COLOURS)]
                 name = f"layer {len(dots) + 1}" if index == 0 else None
-                dots.append(self.plots[gate].plot([], [], pen=None, symbol="o", symbolSize=5, symbolPen=None,
-                                                  symbolBrush=pg.mkColor(f"{colour}b0"), name=name))
+                dots.append(
+                    self.plots[gate].plot(
+                        [],
+                        [],
+                        pen=None,
+                        symbol="o",
+                        symbolSize=5,
+                        symbolPen=None,
+                        symbolBrush=pg.mkColor(f"{colour}b0"),
+                        name=name,
+                    )
+                )
             for layer, item in enumerate(dots):
                 if layer < layers:
                     item.setData(fractions[layer, index, :, 0], fractions[layer, index, :, 1])

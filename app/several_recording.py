@@ -38,8 +38,16 @@ class SeveralRecording(QObject):
     heard = Signal(int, float)
     done = Signal(object, bool)
 
-    def __init__(self, source: RingSource, position: int, config: FeatureConfig, *, pre_roll_seconds: float,
-                 max_seconds: float, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        source: RingSource,
+        position: int,
+        config: FeatureConfig,
+        *,
+        pre_roll_seconds: float,
+        max_seconds: float,
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.source, self.config = source, config
         self.read_to = position - round(pre_roll_seconds * config.sample_rate)

@@ -34,8 +34,14 @@ class SynthWorker(QObject):
     def synthesize(self, root: str, word: str, count: int) -> None:
         self._stop.clear()
         try:
-            written = write_starter_set(Path(root), word, count, engines=self.engines, on_progress=self.progress.emit,
-                                        should_stop=self._stop.is_set)
+            written = write_starter_set(
+                Path(root),
+                word,
+                count,
+                engines=self.engines,
+                on_progress=self.progress.emit,
+                should_stop=self._stop.is_set,
+            )
         except Exception as error:  # a worker never lets anything escape; the panel shows it
             log.exception("synthesizing %r failed", word)
             self.error.emit(f"Could not synthesize {word!r}: {error}")

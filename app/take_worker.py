@@ -40,8 +40,10 @@ class TakeWorker(QObject):
         """Save the takes `audio` (samples,) holds, one per word said with `every_word`; `note` is handed back."""
         try:
             with self.store.batch():
-                names = [self.store.save(label, clip, device=device).name
-                         for clip in takes_of(label, audio, self.store.config, every_word)]
+                names = [
+                    self.store.save(label, clip, device=device).name
+                    for clip in takes_of(label, audio, self.store.config, every_word)
+                ]
         except (ValueError, OSError) as error:  # no word in it, or not saved
             self.kept.emit(label, [], False, str(error), note)
             return
@@ -59,8 +61,10 @@ class TakeWorker(QObject):
                 for done, (take_label, path) in enumerate(plan, 1):
                     try:
                         clips = takes_of(take_label, read_audio(path, config.sample_rate), config, every_word=True)
-                        saved += [self.store.save(take_label, clip, device=f"imported from {path.name}").name
-                                  for clip in clips]
+                        saved += [
+                            self.store.save(take_label, clip, device=f"imported from {path.name}").name
+                            for clip in clips
+                        ]
                         used += 1
                     except (ValueError, OSError) as error:  # unreadable, empty, no word in it, or not saved
                         problems.append(f"{path.name}: {str(error).removeprefix(f'{path}: ')}")

@@ -58,18 +58,23 @@ class VersionsDialog(QDialog):
         self.store = VersionStore(versions_root)
         self.shipped = Path(shipped)
         self.table = QTableWidget(0, 7)
-        self.table.setHorizontalHeaderLabels(["version", "made", "parent", "labels", "held-out before", "after",
-                                              "other words kept"])
-        self.table.horizontalHeaderItem(6).setToolTip("the old-words check: the share of other words, said by "
-                                                      "synthetic voices kept out of training, still answered "
-                                                      "_unknown_, before → after fine-tuning")
+        self.table.setHorizontalHeaderLabels(
+            ["version", "made", "parent", "labels", "held-out before", "after", "other words kept"]
+        )
+        self.table.horizontalHeaderItem(6).setToolTip(
+            "the old-words check: the share of other words, said by "
+            "synthetic voices kept out of training, still answered "
+            "_unknown_, before → after fine-tuning"
+        )
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.use_button = QPushButton("Use selected")
         self.use_button.clicked.connect(self.use_selected)
         self.export_button = QPushButton("Export…")
-        self.export_button.setToolTip("copy the selected model (its weights and config.json) into a folder you "
-                                      "choose, to open with --model or on another machine")
+        self.export_button.setToolTip(
+            "copy the selected model (its weights and config.json) into a folder you "
+            "choose, to open with --model or on another machine"
+        )
         self.export_button.clicked.connect(lambda: self.export_selected())
         self.note = QLabel("Rolling back only changes which version is used; every version stays on disk.")
         self.note.setWordWrap(True)
@@ -89,16 +94,23 @@ class VersionsDialog(QDialog):
         except CheckpointError:  # loading it will say what is wrong; the table goes on without its labels
             shipped_labels = ()
         rows = [(SHIPPED, self.shipped, "", "", shipped_labels, {}, {}, {})]
-        rows += [(v.id, v.path, v.time, v.parent, v.labels, v.summary, v.before, v.after)
-                 for v in self.store.versions()]
+        rows += [
+            (v.id, v.path, v.time, v.parent, v.labels, v.summary, v.before, v.after) for v in self.store.versions()
+        ]
         self.table.setRowCount(len(rows))
         for index, (name, folder, made, parent, labels, summary, before, after) in enumerate(rows):
             is_current = (current is None and name == SHIPPED) or (current is not None and current.id == name)
             new = summary.get("new_labels", ())
             others_kept, check_note = ("", "") if name == SHIPPED else _old_words_cell(summary)
-            values = (name + ("  (in use)" if is_current else ""), _made(made), Path(parent).name if parent else "",
-                      f"{len(labels)}, new: {', '.join(new)}" if new else (str(len(labels)) if labels else ""),
-                      _percent(before), _percent(after), others_kept)
+            values = (
+                name + ("  (in use)" if is_current else ""),
+                _made(made),
+                Path(parent).name if parent else "",
+                f"{len(labels)}, new: {', '.join(new)}" if new else (str(len(labels)) if labels else ""),
+                _percent(before),
+                _percent(after),
+                others_kept,
+            )
             tips = {0: str(folder), 1: made, 3: ", ".join(labels), 6: check_note}
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
@@ -124,8 +136,9 @@ class VersionsDialog(QDialog):
         row = self.table.currentRow()
         if row < 0:
             return
-        name, folder = (self.table.item(row, 0).data(role) for role in (Qt.ItemDataRole.UserRole,
-                                                                         Qt.ItemDataRole.UserRole + 1))
+        name, folder = (
+            self.table.item(row, 0).data(role) for role in (Qt.ItemDataRole.UserRole, Qt.ItemDataRole.UserRole + 1)
+        )
         if destination is None:
             destination = QFileDialog.getExistingDirectory(self, f"Export the {name} model into…")
             if not destination:

@@ -195,9 +195,15 @@ class Augmenter(nn.Module):
         if waveforms.dim() != 2:
             raise ValueError(f"expected waveforms shaped (batch, samples), got {tuple(waveforms.shape)}")
         c, x = self.config, waveforms
-        waveform_stages = ((c.speed_prob, self.speed), (c.pitch_prob, self.pitch), (c.reverb_prob, self.reverb),
-                           (c.shift_prob, self.shift), (c.noise_prob, self.add_noise), (c.gain_prob, self.gain),
-                           (c.clipping_prob, self.clipping))
+        waveform_stages = (
+            (c.speed_prob, self.speed),
+            (c.pitch_prob, self.pitch),
+            (c.reverb_prob, self.reverb),
+            (c.shift_prob, self.shift),
+            (c.noise_prob, self.add_noise),
+            (c.gain_prob, self.gain),
+            (c.clipping_prob, self.clipping),
+        )
         for probability, stage in waveform_stages:  # in this order; a disabled stage draws no numbers
             if probability > 0:
                 x = stage(x, generator)

@@ -59,8 +59,13 @@ def list_input_devices(sd: Any = None) -> list[InputDevice]:
     sd = sd or _default_sounddevice()
     apis = [api["name"] for api in sd.query_hostapis()]
     return [
-        InputDevice(name=d["name"], index=i, channels=d["max_input_channels"],
-                    sample_rate=float(d["default_samplerate"]), host_api=apis[d["hostapi"]])
+        InputDevice(
+            name=d["name"],
+            index=i,
+            channels=d["max_input_channels"],
+            sample_rate=float(d["default_samplerate"]),
+            host_api=apis[d["hostapi"]],
+        )
         for i, d in enumerate(sd.query_devices())
         if d["max_input_channels"] > 0
     ]
@@ -93,10 +98,19 @@ class MicrophoneCapture:
     startup_seconds: the same for the first block (PulseAudio's ALSA plugin takes ~1.5 s to start).
     """
 
-    def __init__(self, device: str | None = None, config: FeatureConfig | None = None, *,
-                 buffer_seconds: float = RING_SECONDS, block_seconds: float = 0.02, channels: int = 1,
-                 stall_seconds: float = 2.0, startup_seconds: float = 5.0,
-                 on_event: EventHandler | None = None, sd: Any = None) -> None:
+    def __init__(
+        self,
+        device: str | None = None,
+        config: FeatureConfig | None = None,
+        *,
+        buffer_seconds: float = RING_SECONDS,
+        block_seconds: float = 0.02,
+        channels: int = 1,
+        stall_seconds: float = 2.0,
+        startup_seconds: float = 5.0,
+        on_event: EventHandler | None = None,
+        sd: Any = None,
+    ) -> None:
         self.device_name = device
         self.config = config or FeatureConfig()
         self.ring = RingBuffer(round(buffer_seconds * self.config.sample_rate))
@@ -128,12 +142,19 @@ class MicrophoneCapture:
             rate = self.device.sample_rate
             channels = min(self.channels, self.device.channels)
             block_frames = max(1, round(rate * self.block_seconds))
-            self._blocks = BlockRing(slots=max(8, round(2.0 / self.block_seconds)), block_frames=block_frames,
-                                     channels=channels)
+            self._blocks = BlockRing(
+                slots=max(8, round(2.0 / self.block_seconds)), block_frames=block_frames, channels=channels
+            )
             self._driver_finished = False
-            self._stream = self.sd.InputStream(device=self.device.index, samplerate=rate, channels=channels,
-                                               dtype="float32", blocksize=block_frames, callback=self._callback,
-                                               finished_callback=self._finished)
+            self._stream = self.sd.InputStream(
+                device=self.device.index,
+                samplerate=rate,
+                channels=channels,
+                dtype="float32",
+                blocksize=block_frames,
+                callback=self._callback,
+                finished_callback=self._finished,
+            )
             self._stream.start()
         except Exception as error:  # PortAudioError, ValueError, OSError: all mean "cannot listen"
             self._close_stream()
@@ -183,8 +204,11 @@ class MicrophoneCapture:
             got = self._drain(resampler)
             if (self.overflows, self.dropped_blocks) != reported:
                 reported = (self.overflows, self.dropped_blocks)
-                self.on_event(SourceEvent("overflow", f"{self.overflows} input overflows and "
-                                                      f"{self.dropped_blocks} dropped blocks so far"))
+                self.on_event(
+                    SourceEvent(
+                        "overflow", f"{self.overflows} input overflows and {self.dropped_blocks} dropped blocks so far"
+                    )
+                )
             problem = self._device_problem(got)
             if problem:
                 self.on_event(SourceEvent("error", problem))

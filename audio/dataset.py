@@ -144,8 +144,13 @@ def load_clips(
     labels = tuple(labels)
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # decoding and soxr release the GIL
         decoded = list(
-            tqdm(pool.map(lambda c: _read_clip(c, config), clips), total=len(clips), disable=not progress,
-                 desc="loading", unit="clip")
+            tqdm(
+                pool.map(lambda c: _read_clip(c, config), clips),
+                total=len(clips),
+                disable=not progress,
+                desc="loading",
+                unit="clip",
+            )
         )
     kept = [(clip, audio) for clip, audio in zip(clips, decoded) if audio is not None]
     waveforms = np.stack([audio for _, audio in kept]) if kept else np.zeros((0, config.clip_samples), np.float32)
@@ -158,8 +163,11 @@ def load_clips(
 
 
 def load_splits(
-    roots: Sequence[str | os.PathLike], labels: Sequence[str], config: FeatureConfig | None = None,
-    progress: bool = False, fold_validation: bool = False,
+    roots: Sequence[str | os.PathLike],
+    labels: Sequence[str],
+    config: FeatureConfig | None = None,
+    progress: bool = False,
+    fold_validation: bool = False,
 ) -> dict[str, ClipSet]:
     """Scan and decode every folder in `roots`: {"train": ..., "validation": ..., "test": ...}.
 

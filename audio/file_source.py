@@ -21,9 +21,17 @@ from audio.worker_thread import StoppableThread
 class FileSource:
     """Plays `audio` (samples,) at 16 kHz, or a file read with `from_file`, block by block into `ring`."""
 
-    def __init__(self, audio: np.ndarray, config: FeatureConfig | None = None, *, speed: float = 1.0,
-                 block_seconds: float = 0.02, buffer_seconds: float = RING_SECONDS, name: str = "audio",
-                 on_event: EventHandler | None = None) -> None:
+    def __init__(
+        self,
+        audio: np.ndarray,
+        config: FeatureConfig | None = None,
+        *,
+        speed: float = 1.0,
+        block_seconds: float = 0.02,
+        buffer_seconds: float = RING_SECONDS,
+        name: str = "audio",
+        on_event: EventHandler | None = None,
+    ) -> None:
         if not speed > 0:
             raise ValueError(f"speed must be positive (inf for as fast as possible), got {speed}")
         self.config = config or FeatureConfig()
@@ -79,4 +87,3 @@ class FileSource:
             self.ring.write(chunk)
         self.ring.close()
         self.on_event(SourceEvent("finished", f"{self.name}: {self.duration:.1f} s played"))
-

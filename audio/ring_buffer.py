@@ -30,8 +30,9 @@ class BlockRing:
 
     def __init__(self, slots: int, block_frames: int, channels: int) -> None:
         if slots < 2 or block_frames < 1 or channels < 1:
-            raise ValueError(f"need slots >= 2, block_frames >= 1, channels >= 1; got {slots}, {block_frames}, "
-                             f"{channels}")
+            raise ValueError(
+                f"need slots >= 2, block_frames >= 1, channels >= 1; got {slots}, {block_frames}, {channels}"
+            )
         self._blocks = np.zeros((slots, block_frames, channels), dtype=np.float32)
         self._lengths = np.zeros(slots, dtype=np.int64)
         self._written = 0
@@ -116,8 +117,10 @@ class RingBuffer:
         """Samples at absolute positions [start, stop) as a copy; must still be held."""
         with self._changed:
             if start < self._total - self.capacity or stop > self._total or start > stop:
-                raise ValueError(f"positions [{start}, {stop}) are not held; the buffer holds "
-                                 f"[{max(0, self._total - self.capacity)}, {self._total})")
+                raise ValueError(
+                    f"positions [{start}, {stop}) are not held; the buffer holds "
+                    f"[{max(0, self._total - self.capacity)}, {self._total})"
+                )
             indices = np.arange(start, stop) % self.capacity
             return self._data[indices]
 
@@ -145,6 +148,7 @@ class RingBuffer:
 
     def wait_for_room(self, samples: int, timeout: float) -> bool:
         """Block until writing `samples` would overwrite nothing an open reader still needs."""
+
         def has_room() -> bool:
             return all(self._total + samples - r.position <= self.capacity for r in list(self._readers))
 

@@ -84,8 +84,9 @@ class TakeStore:
     worker saves takes while the recorder panel lists, records and deletes them.
     """
 
-    def __init__(self, root: str | os.PathLike, speaker: str | None = None,
-                 config: FeatureConfig | None = None) -> None:
+    def __init__(
+        self, root: str | os.PathLike, speaker: str | None = None, config: FeatureConfig | None = None
+    ) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
@@ -102,8 +103,10 @@ class TakeStore:
         except ValueError as error:  # the takes are the WAVs: a broken details file must not lock them away
             kept = self.root / f"{METADATA_FILE}.unreadable-{datetime.now():%Y%m%d-%H%M%S}"
             os.replace(self.root / METADATA_FILE, kept)
-            self.metadata_problem = (f"{error}. It is now {kept.name}, to restore if you can; the takes are all "
-                                     "there, without their speaker, time and device until then.")
+            self.metadata_problem = (
+                f"{error}. It is now {kept.name}, to restore if you can; the takes are all "
+                "there, without their speaker, time and device until then."
+            )
             self._metadata = {"takes": {}}
         # who is recording: given, else the last one set (`set_speaker`), else DEFAULT_SPEAKER
         self.speaker = speaker_name(speaker or str(self._metadata.get("speaker", "")))
@@ -251,8 +254,9 @@ class TakeStore:
         self._written_at, self._unwritten = time.monotonic(), False
 
 
-def held_out(names: list[str], fraction: float = HELD_OUT_FRACTION,
-             minimum_takes: int = HELD_OUT_MIN_TAKES) -> set[str]:
+def held_out(
+    names: list[str], fraction: float = HELD_OUT_FRACTION, minimum_takes: int = HELD_OUT_MIN_TAKES
+) -> set[str]:
     """The takes of one label kept back for the before / after comparison, deterministically.
 
     Takes are ranked by a hash of their name, so adding takes never moves an old one between

@@ -85,8 +85,11 @@ def word_spans(audio: np.ndarray, config: FeatureConfig | None = None) -> list[t
             runs.append([frame, frame + 1])
     loudest = max(float(levels[a:b].max()) for a, b in runs)
     shortest = round(MIN_WORD_SECONDS * config.sample_rate / hop)
-    return [(a * hop, min(len(audio), b * hop)) for a, b in runs
-            if b - a >= shortest and levels[a:b].max() >= loudest * 10 ** (-WORD_BELOW_LOUDEST_DB / 20)]
+    return [
+        (a * hop, min(len(audio), b * hop))
+        for a, b in runs
+        if b - a >= shortest and levels[a:b].max() >= loudest * 10 ** (-WORD_BELOW_LOUDEST_DB / 20)
+    ]
 
 
 def clip_around(audio: np.ndarray, start: int, end: int, samples: int) -> np.ndarray:
@@ -120,8 +123,9 @@ def cut_take(audio: np.ndarray, config: FeatureConfig | None = None) -> np.ndarr
     return clip_around(audio, *bounds, config.clip_samples)
 
 
-def takes_of(label: str, audio: np.ndarray, config: FeatureConfig | None = None,
-             every_word: bool = False) -> list[np.ndarray]:
+def takes_of(
+    label: str, audio: np.ndarray, config: FeatureConfig | None = None, every_word: bool = False
+) -> list[np.ndarray]:
     """What a recording (samples,) of `label` keeps as takes, each (clip_samples,): the clip around its word
     (with `every_word`, one clip around each word of a recording of several, `word_spans`), or for
     SILENCE (background material) every whole clip-long piece.
@@ -136,8 +140,10 @@ def takes_of(label: str, audio: np.ndarray, config: FeatureConfig | None = None,
     if label == SILENCE:
         pieces = [audio[start : start + samples] for start in range(0, len(audio) - samples + 1, samples)]
         if not pieces:
-            raise ValueError(f"{len(audio) / config.sample_rate:.2f} s of background is shorter than a "
-                             f"{config.clip_seconds:g} s take")
+            raise ValueError(
+                f"{len(audio) / config.sample_rate:.2f} s of background is shorter than a "
+                f"{config.clip_seconds:g} s take"
+            )
         return pieces
     if every_word:
         spans = word_spans(audio, config)
@@ -145,6 +151,8 @@ def takes_of(label: str, audio: np.ndarray, config: FeatureConfig | None = None,
         bounds = speech_bounds(audio, config)
         spans = [bounds] if bounds is not None else []
     if not spans:
-        raise ValueError("no word heard — nothing in the take stands out from the room's level. "
-                         "Is the microphone muted, or too far away?")
+        raise ValueError(
+            "no word heard — nothing in the take stands out from the room's level. "
+            "Is the microphone muted, or too far away?"
+        )
     return [clip_around(audio, start, end, samples) for start, end in spans]

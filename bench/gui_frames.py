@@ -34,8 +34,11 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def summary_ms(values: list[float]) -> dict:
-    return {"median_ms": 1000 * statistics.median(values), "p90_ms": 1000 * percentile(values, 0.9),
-            "max_ms": 1000 * max(values)}
+    return {
+        "median_ms": 1000 * statistics.median(values),
+        "p90_ms": 1000 * percentile(values, 0.9),
+        "max_ms": 1000 * max(values),
+    }
 
 
 class PaintTimer(QObject):
@@ -85,14 +88,17 @@ def measure(model: str, wav: str, seconds: float) -> dict:
         "frames_shown": len(window.update_seconds),
         "frame_slot": summary_ms(list(window.update_seconds)),
         "frame_slot_with_paint": summary_ms(painter.seconds),
-        "timer_10ms_late": {"median_ms": 1000 * statistics.median(lateness),
-                            "p99_ms": 1000 * percentile(lateness, 0.99)},
+        "timer_10ms_late": {
+            "median_ms": 1000 * statistics.median(lateness),
+            "p99_ms": 1000 * percentile(lateness, 0.99),
+        },
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.gui_frames", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.gui_frames", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR))
     parser.add_argument("--file", default="assets/demo.wav", help="WAV played as the microphone")
     parser.add_argument("--seconds", type=float, default=20.0)
@@ -105,8 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{result['frames_built']} frames built, {result['frames_shown']} drawn in {args.seconds:g} s")
         for name in ("frame_slot", "frame_slot_with_paint"):
             stats = result[name]
-            print(f"{name}: median {stats['median_ms']:.1f} ms, p90 {stats['p90_ms']:.1f} ms, "
-                  f"max {stats['max_ms']:.1f} ms")
+            print(
+                f"{name}: median {stats['median_ms']:.1f} ms, p90 {stats['p90_ms']:.1f} ms, "
+                f"max {stats['max_ms']:.1f} ms"
+            )
         late = result["timer_10ms_late"]
         print(f"a 10 ms GUI timer fired late by: median {late['median_ms']:.1f} ms, p99 {late['p99_ms']:.1f} ms")
     return 0

@@ -23,8 +23,9 @@ from cli.common import run_command
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench.import_takes", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.import_takes", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("folder", help="sound files to import: a folder per label, or files under --label")
     parser.add_argument("--label", default="", help="the label picked, for files outside label folders")
     parser.add_argument("--repeats", type=int, default=3, help="imports to time, each into a new folder (default: 3)")
@@ -39,18 +40,24 @@ def run(args: argparse.Namespace) -> int:
     for _ in range(args.repeats):
         with tempfile.TemporaryDirectory() as folder:
             worker = TakeWorker(TakeStore(folder))
-            worker.imported.connect(lambda saved, used, problems: outcome.update(
-                takes=len(saved), files=used, left_out=len(problems)))
+            worker.imported.connect(
+                lambda saved, used, problems: outcome.update(takes=len(saved), files=used, left_out=len(problems))
+            )
             started = time.perf_counter()
             worker.import_files(args.label, [args.folder])
             seconds.append(time.perf_counter() - started)
-    figures = {**outcome, "seconds_median": round(statistics.median(seconds), 2),
-               "seconds": [round(s, 2) for s in seconds]}
+    figures = {
+        **outcome,
+        "seconds_median": round(statistics.median(seconds), 2),
+        "seconds": [round(s, 2) for s in seconds],
+    }
     if args.json:
         print(json.dumps(figures))
     else:
-        print(f"{figures['takes']} takes from {figures['files']} files ({figures['left_out']} left out) in "
-              f"{figures['seconds_median']} s, the median of {args.repeats}: {figures['seconds']}")
+        print(
+            f"{figures['takes']} takes from {figures['files']} files ({figures['left_out']} left out) in "
+            f"{figures['seconds_median']} s, the median of {args.repeats}: {figures['seconds']}"
+        )
     return 0
 
 

@@ -107,8 +107,14 @@ def child_run(setting: str, steps: int, load: int, second_team: bool) -> dict:
     """A child process started with `setting`'s variables, under `load`: {seconds, waiting}."""
     busy = [subprocess.Popen([sys.executable, "-c", BUSY]) for _ in range(load)]
     try:
-        command = [sys.executable, "-c", CHILD, json.dumps(SETTINGS[setting]), str(steps),
-                   "second-team" if second_team else "alone"]
+        command = [
+            sys.executable,
+            "-c",
+            CHILD,
+            json.dumps(SETTINGS[setting]),
+            str(steps),
+            "second-team" if second_team else "alone",
+        ]
         result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True)
     finally:
         for process in busy:
@@ -118,13 +124,17 @@ def child_run(setting: str, steps: int, load: int, second_team: bool) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench.openmp_wait", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.openmp_wait", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--steps", type=int, default=20, help="timed steps per child process")
     parser.add_argument("--repeats", type=int, default=3, help="child processes per setting, taking turns")
     parser.add_argument("--load", type=int, default=0, help="busy processes running alongside")
-    parser.add_argument("--second-team", action="store_true",
-                        help="first run torch in another thread that stays alive, as the app's recogniser does")
+    parser.add_argument(
+        "--second-team",
+        action="store_true",
+        help="first run torch in another thread that stays alive, as the app's recogniser does",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     return parser
 
@@ -138,17 +148,26 @@ def run(args: argparse.Namespace) -> int:
             medians[name].append(statistics.median(child_result["seconds"]))
             waiting[name] = child_result["waiting"]
     step_ms = {name: 1000 * statistics.median(values) for name, values in medians.items()}
-    figures = {"steps": args.steps, "repeats": args.repeats, "load": args.load, "second_team": args.second_team,
-               "settings": SETTINGS, "waiting": waiting,
-               "step_ms": step_ms, "passive_over": {name: step_ms["passive"] / ms for name, ms in step_ms.items()}}
+    figures = {
+        "steps": args.steps,
+        "repeats": args.repeats,
+        "load": args.load,
+        "second_team": args.second_team,
+        "settings": SETTINGS,
+        "waiting": waiting,
+        "step_ms": step_ms,
+        "passive_over": {name: step_ms["passive"] / ms for name, ms in step_ms.items()},
+    }
     if args.json:
         print(json.dumps(figures))
     else:
         width = max(len(name) for name in step_ms)
         for name, ms in step_ms.items():
             print(f"{name:<{width}} {ms:7.1f} ms a step ({figures['passive_over'][name]:.2f}x passive's speed)")
-        print(f"medians of {args.repeats} processes x {args.steps} steps, {args.load} busy processes alongside"
-              + (", a second OpenMP team held" if args.second_team else ""))
+        print(
+            f"medians of {args.repeats} processes x {args.steps} steps, {args.load} busy processes alongside"
+            + (", a second OpenMP team held" if args.second_team else "")
+        )
     return 0
 
 

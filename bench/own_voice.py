@@ -80,63 +80,116 @@ WORDS = ("left", "right", "stop", "one", "two", "three", "four", "five", "back",
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench.own_voice", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.own_voice", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--own-voice", required=True, metavar="DIR", help="one speaker's takes, one folder per word")
-    parser.add_argument("--real", metavar="DIR",
-                        help="real speech in Speech Commands layout (its base commands and other words are scored)")
+    parser.add_argument(
+        "--real",
+        metavar="DIR",
+        help="real speech in Speech Commands layout (its base commands and other words are scored)",
+    )
     parser.add_argument("--base", default=str(DEFAULT_MODEL_DIR), metavar="DIR", help="model to start from")
     parser.add_argument("--words", default=",".join(WORDS), help="words the user teaches (comma-separated)")
     parser.add_argument("--takes", type=int, default=5, help="training takes per word (default 5)")
-    parser.add_argument("--others", default="", metavar="WORDS",
-                        help="the speaker's words to score as other words, never taught: do the new words fire "
-                             "on them? (comma-separated; default none)")
-    parser.add_argument("--unknown-takes", default="", metavar="WORDS",
-                        help="the speaker's words whose first --takes takes are recorded as _unknown_; the rest "
-                             "are scored as other words too, apart from --others")
-    parser.add_argument("--held-from", type=int, metavar="N",
-                        help="hold out only the takes from place N on in the draw's order (default: every take "
-                             "not trained on); the same N for every --takes scores them on the same takes")
-    parser.add_argument("--draw", type=int, default=0,
-                        help="which takes train: 0 the usual ones, any other number another random draw")
-    parser.add_argument("--starter", type=int, default=STARTER_CLIPS,
-                        help=f"synthesized clips per new word (default {STARTER_CLIPS}, as the app makes)")
+    parser.add_argument(
+        "--others",
+        default="",
+        metavar="WORDS",
+        help="the speaker's words to score as other words, never taught: do the new words fire "
+        "on them? (comma-separated; default none)",
+    )
+    parser.add_argument(
+        "--unknown-takes",
+        default="",
+        metavar="WORDS",
+        help="the speaker's words whose first --takes takes are recorded as _unknown_; the rest "
+        "are scored as other words too, apart from --others",
+    )
+    parser.add_argument(
+        "--held-from",
+        type=int,
+        metavar="N",
+        help="hold out only the takes from place N on in the draw's order (default: every take "
+        "not trained on); the same N for every --takes scores them on the same takes",
+    )
+    parser.add_argument(
+        "--draw", type=int, default=0, help="which takes train: 0 the usual ones, any other number another random draw"
+    )
+    parser.add_argument(
+        "--starter",
+        type=int,
+        default=STARTER_CLIPS,
+        help=f"synthesized clips per new word (default {STARTER_CLIPS}, as the app makes)",
+    )
     parser.add_argument("--epochs", type=int, default=FinetuneConfig.epochs)
     parser.add_argument("--freeze", type=int, default=FinetuneConfig.freeze_layers, help="frozen lower layers")
-    parser.add_argument("--repeats", type=int, default=FinetuneConfig.user_repeats,
-                        help="times each take is seen an epoch")
-    parser.add_argument("--full-takes", type=int, default=FinetuneConfig.full_takes,
-                        help="a word's takes are each seen --repeats times up to this many takes; more share their "
-                             "places")
-    parser.add_argument("--refit-copies", type=int, default=FinetuneConfig.refit_copies,
-                        help="augmented copies of each take the head is refit on (0: no refit)")
+    parser.add_argument(
+        "--repeats", type=int, default=FinetuneConfig.user_repeats, help="times each take is seen an epoch"
+    )
+    parser.add_argument(
+        "--full-takes",
+        type=int,
+        default=FinetuneConfig.full_takes,
+        help="a word's takes are each seen --repeats times up to this many takes; more share their places",
+    )
+    parser.add_argument(
+        "--refit-copies",
+        type=int,
+        default=FinetuneConfig.refit_copies,
+        help="augmented copies of each take the head is refit on (0: no refit)",
+    )
     parser.add_argument("--lr", type=float, default=FinetuneConfig.learning_rate)
     parser.add_argument("--per-word", type=int, default=MaterialConfig.per_word, help="base material per command")
-    parser.add_argument("--unknown", type=int, default=MaterialConfig.unknown,
-                        help="other words synthesized for _unknown_ in the base material")
-    parser.add_argument("--check-per-word", type=int, default=MaterialConfig.check_per_word,
-                        help="old-words check: clips of each base command said by voices kept out of training")
-    parser.add_argument("--check-unknown", type=int, default=MaterialConfig.check_unknown,
-                        help="old-words check: other words said by those voices")
-    parser.add_argument("--augment", action="append", default=[], metavar="KEY=VALUE",
-                        help="change one fine-tuning augmentation setting (see audio/augment.py), repeatable")
+    parser.add_argument(
+        "--unknown",
+        type=int,
+        default=MaterialConfig.unknown,
+        help="other words synthesized for _unknown_ in the base material",
+    )
+    parser.add_argument(
+        "--check-per-word",
+        type=int,
+        default=MaterialConfig.check_per_word,
+        help="old-words check: clips of each base command said by voices kept out of training",
+    )
+    parser.add_argument(
+        "--check-unknown",
+        type=int,
+        default=MaterialConfig.check_unknown,
+        help="old-words check: other words said by those voices",
+    )
+    parser.add_argument(
+        "--augment",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change one fine-tuning augmentation setting (see audio/augment.py), repeatable",
+    )
     parser.add_argument("--threads", type=int, help="torch threads while fine-tuning (default: every core)")
     parser.add_argument("--cache", metavar="DIR", help="keep base material here between runs (default: none, cold)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--probe", action="store_true",
-                        help="also score linear probes on the base and fine-tuned embeddings of the takes")
+    parser.add_argument(
+        "--probe",
+        action="store_true",
+        help="also score linear probes on the base and fine-tuned embeddings of the takes",
+    )
     parser.add_argument("--errors", action="store_true", help="list the held-out takes the fine-tuned model gets wrong")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
-    parser.add_argument("--keep", metavar="DIR",
-                        help="keep the cut takes (DIR/takes, held-out ones in its testing_list.txt), the starting sets "
-                             "and the fine-tuned model (DIR/model), and the base material unless --cache, in this new "
-                             "or empty folder, to play the misheard takes, open the model in the app or stream-eval it "
-                             "(default: a temporary folder)")
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="keep the cut takes (DIR/takes, held-out ones in its testing_list.txt), the starting sets "
+        "and the fine-tuned model (DIR/model), and the base material unless --cache, in this new "
+        "or empty folder, to play the misheard takes, open the model in the app or stream-eval it "
+        "(default: a temporary folder)",
+    )
     return parser
 
 
-def prepare_takes(own_voice: Path, words: list[str], takes: int, out: Path, draw: int = 0,
-                  held_from: int | None = None) -> dict[str, int]:
+def prepare_takes(
+    own_voice: Path, words: list[str], takes: int, out: Path, draw: int = 0, held_from: int | None = None
+) -> dict[str, int]:
     """Cut every take of `words` into out/word/, listing all but `takes` per word as held out.
 
     The training takes are the first `takes` in an order set by a hash of the file name; each
@@ -164,14 +217,20 @@ def prepare_takes(own_voice: Path, words: list[str], takes: int, out: Path, draw
     with ThreadPoolExecutor(max_workers=2) as pool:
         clipped = list(pool.map(cut, chosen + held))
     (out / "testing_list.txt").write_text("".join(f"{p.parent.name}/{p.name}\n" for p in held))
-    return {"train": len(chosen), "held_out": len(held), "train_clipped": sum(clipped[: len(chosen)]),
-            "held_out_clipped": sum(clipped[len(chosen) :])}
+    return {
+        "train": len(chosen),
+        "held_out": len(held),
+        "train_clipped": sum(clipped[: len(chosen)]),
+        "held_out_clipped": sum(clipped[len(chosen) :]),
+    }
 
 
 def drawn(folder: Path, draw: int = 0) -> list[Path]:
     """`folder`'s takes in the order a draw sets: by a hash of the file name (and of `draw` unless 0)."""
-    return sorted(folder.glob("*.wav"),
-                  key=lambda path: hashlib.sha1((f"{draw}-{path.name}" if draw else path.name).encode()).hexdigest())
+    return sorted(
+        folder.glob("*.wav"),
+        key=lambda path: hashlib.sha1((f"{draw}-{path.name}" if draw else path.name).encode()).hexdigest(),
+    )
 
 
 def record_as_unknown(own_voice: Path, words: list[str], takes: int, out: Path, draw: int = 0) -> None:
@@ -193,24 +252,31 @@ def kept_unknown(models: Sequence, own_voice: Path, words: list[str], skip: int,
     scored = [old_words(model, clips, [UNKNOWN] * len(files), said) for model in models]
     last = scored[-1]
     wrong = Counter(word for heard in last["others_heard_as"].values() for word in heard)
-    return {"clips": len(files), "kept": [result["others_kept"] for result in scored],
-            "per_word_after": {word: 1 - wrong[word] / said.count(word) for word in words},
-            "taken_for": last["others_taken_for"]}
+    return {
+        "clips": len(files),
+        "kept": [result["others_kept"] for result in scored],
+        "per_word_after": {word: 1 - wrong[word] / said.count(word) for word in words},
+        "taken_for": last["others_taken_for"],
+    }
 
 
 def load_folders(real: Path, answers: dict[str, str], features: FeatureConfig) -> tuple[np.ndarray, list[str]]:
     """(clips, right labels) from `real`'s folders named in `answers`: {folder: the right label}."""
     labels = tuple(dict.fromkeys(answers.values()))
-    clips = [Clip(path, label, "test") for folder, label in answers.items()
-             for path in sorted((real / folder).glob("*.wav"))]
+    clips = [
+        Clip(path, label, "test") for folder, label in answers.items() for path in sorted((real / folder).glob("*.wav"))
+    ]
     loaded = load_clips(clips, labels, features)
     return loaded.waveforms, [labels[t] for t in loaded.targets]
 
 
 def command_answers(real: Path, known: Sequence[str]) -> dict[str, str]:
     """The base commands among `real`'s folders that the model knows, each its own right label."""
-    return {folder.name: folder.name for folder in label_folders(real)
-            if folder.name in COMMAND_WORDS and folder.name in known}
+    return {
+        folder.name: folder.name
+        for folder in label_folders(real)
+        if folder.name in COMMAND_WORDS and folder.name in known
+    }
 
 
 def other_word_answers(real: Path, taught: Sequence[str]) -> dict[str, str]:
@@ -219,16 +285,21 @@ def other_word_answers(real: Path, taught: Sequence[str]) -> dict[str, str]:
     Neither base commands nor `taught` words, so teaching "four" does not count a real "four" as
     a false alarm; `accuracy`'s `confused_with` then names the words that fire instead.
     """
-    return {folder.name: UNKNOWN for folder in label_folders(real)
-            if folder.name not in COMMAND_WORDS and folder.name not in taught}
+    return {
+        folder.name: UNKNOWN
+        for folder in label_folders(real)
+        if folder.name not in COMMAND_WORDS and folder.name not in taught
+    }
 
 
 def labelled_takes(takes: Path, features: FeatureConfig) -> tuple[ClipSet, ClipSet]:
     """(training, held-out) takes of a prepared folder, labelled by their words in sorted order."""
     train, held = split_takes([takes])
     words = tuple(sorted({word for _, word in train + held}))
-    return tuple(load_clips([Clip(path, word, split) for path, word in pairs], words, features)
-                 for pairs, split in ((train, "train"), (held, "test")))
+    return tuple(
+        load_clips([Clip(path, word, split) for path, word in pairs], words, features)
+        for pairs, split in ((train, "train"), (held, "test"))
+    )
 
 
 def linear_probe():
@@ -266,8 +337,10 @@ def run(args: argparse.Namespace) -> int:
         if missing := [word for word in other_words + recorded if not drawn(Path(args.own_voice) / word)]:
             raise ValueError(f"no takes of {', '.join(missing)} in {args.own_voice}")
         if clash := set(words) & set(other_words + recorded) or set(other_words) & set(recorded):
-            raise ValueError(f"{', '.join(sorted(clash))}: a word is taught, scored as another word or recorded as "
-                             f"{UNKNOWN}, only one of them")
+            raise ValueError(
+                f"{', '.join(sorted(clash))}: a word is taught, scored as another word or recorded as "
+                f"{UNKNOWN}, only one of them"
+            )
         record_as_unknown(Path(args.own_voice), recorded, args.takes, work / "takes", args.draw)
         started = time.perf_counter()
         new_words = [word for word in words if word not in base.labels]
@@ -276,66 +349,108 @@ def run(args: argparse.Namespace) -> int:
             write_starter_set(work / "starter", word, args.starter, seed=args.seed)
         starter_seconds = time.perf_counter() - started
         request = AdaptRequest(
-            base=Path(args.base), data=(work / "takes",), extra=(work / "starter",) if starter_words else (),
-            finetune=replace(FinetuneConfig(), epochs=args.epochs, freeze_layers=args.freeze,
-                             user_repeats=args.repeats, full_takes=args.full_takes, refit_copies=args.refit_copies,
-                             learning_rate=args.lr, seed=args.seed),
-            material=MaterialConfig(per_word=args.per_word, unknown=args.unknown, check_per_word=args.check_per_word,
-                                    check_unknown=args.check_unknown, seed=args.seed),
+            base=Path(args.base),
+            data=(work / "takes",),
+            extra=(work / "starter",) if starter_words else (),
+            finetune=replace(
+                FinetuneConfig(),
+                epochs=args.epochs,
+                freeze_layers=args.freeze,
+                user_repeats=args.repeats,
+                full_takes=args.full_takes,
+                refit_copies=args.refit_copies,
+                learning_rate=args.lr,
+                seed=args.seed,
+            ),
+            material=MaterialConfig(
+                per_word=args.per_word,
+                unknown=args.unknown,
+                check_per_word=args.check_per_word,
+                check_unknown=args.check_unknown,
+                seed=args.seed,
+            ),
             augment=FINETUNE_AUGMENT.with_settings(args.augment),
-            cache_dir=Path(args.cache) if args.cache else work / "cache", threads=args.threads)
+            cache_dir=Path(args.cache) if args.cache else work / "cache",
+            threads=args.threads,
+        )
         started = time.perf_counter()
         outcome = adapt(request)
         wall = time.perf_counter() - started
         if args.keep:
-            save_finetuned(outcome.model, work / "model", args.base, outcome.before, outcome.after,
-                           train_summary(request, outcome))
+            save_finetuned(
+                outcome.model, work / "model", args.base, outcome.before, outcome.after, train_summary(request, outcome)
+            )
         # the fine-tuned model's wrong answers, named as in the takes folder (label/file.wav), not by its path
-        errors = [{key: error[key] for key in ("take", "taken_for", "confidence")}
-                  for error in outcome.after["misheard"]]
+        errors = [
+            {key: error[key] for key in ("take", "taken_for", "confidence")} for error in outcome.after["misheard"]
+        ]
         probe = {}
         if args.probe:
             train, held = labelled_takes(work / "takes", base.config.features)
-            probe = {"probe_before": probe_accuracy(base, held), "probe_after": probe_accuracy(outcome.model, held),
-                     "few_shot_before": few_shot_accuracy(base, train, held),
-                     "few_shot_after": few_shot_accuracy(outcome.model, train, held)}
+            probe = {
+                "probe_before": probe_accuracy(base, held),
+                "probe_after": probe_accuracy(outcome.model, held),
+                "few_shot_before": few_shot_accuracy(base, train, held),
+                "few_shot_after": few_shot_accuracy(outcome.model, train, held),
+            }
     figures = {
-        "base": args.base, "words": words, "new_words": new_words, "draw": args.draw,
-        "held_from": args.held_from, "takes": split, "repeats": args.repeats, "full_takes": args.full_takes,
-        "threads": args.threads or torch.get_num_threads(), "augment": args.augment,
-        "starter_clips_per_new_word": args.starter, "starter_seconds": round(starter_seconds, 1),
+        "base": args.base,
+        "words": words,
+        "new_words": new_words,
+        "draw": args.draw,
+        "held_from": args.held_from,
+        "takes": split,
+        "repeats": args.repeats,
+        "full_takes": args.full_takes,
+        "threads": args.threads or torch.get_num_threads(),
+        "augment": args.augment,
+        "starter_clips_per_new_word": args.starter,
+        "starter_seconds": round(starter_seconds, 1),
         "finetune_wall_seconds": round(wall, 1),
         "finetune_seconds": {key: round(value, 1) for key, value in outcome.seconds.items()},
-        "held_out_before": outcome.before["accuracy"], "held_out_after": outcome.after["accuracy"],
+        "held_out_before": outcome.before["accuracy"],
+        "held_out_after": outcome.after["accuracy"],
         "held_out_clips": outcome.after["n"],
         "held_out_per_label": {k: v["accuracy"] for k, v in outcome.after["per_label"].items()},
         "held_out_confused_with": {k: v["confused_with"] for k, v in outcome.after["per_label"].items()},
-        "counts": outcome.counts, **probe, "held_out_errors": errors,
+        "counts": outcome.counts,
+        **probe,
+        "held_out_errors": errors,
         "old_words": outcome.old_words,
     }
     for key, scored_words in (("own_others", other_words), ("recorded_others", recorded)):
         if scored_words:
-            figures[key] = kept_unknown((base, outcome.model), Path(args.own_voice), scored_words, args.takes,
-                                        args.draw)
+            figures[key] = kept_unknown(
+                (base, outcome.model), Path(args.own_voice), scored_words, args.takes, args.draw
+            )
     if args.real:
         real = Path(args.real)
         commands = load_folders(real, command_answers(real, base.labels), base.config.features)
         others = load_folders(real, other_word_answers(real, words), base.config.features)
         before, after = (accuracy(scored, *commands) for scored in (base, outcome.model))
         others_before, others_after = (accuracy(scored, *others) for scored in (base, outcome.model))
-        figures.update(real_before=before["accuracy"], real_after=after["accuracy"], real_clips=after["n"],
-                       real_per_label_after={k: v["accuracy"] for k, v in after["per_label"].items()},
-                       real_per_label_before={k: v["accuracy"] for k, v in before["per_label"].items()},
-                       real_others_before=others_before["accuracy"], real_others_after=others_after["accuracy"],
-                       real_others_clips=others_after["n"],
-                       real_others_taken_for_after=others_after["per_label"].get(UNKNOWN, {}).get("confused_with", {}))
+        figures.update(
+            real_before=before["accuracy"],
+            real_after=after["accuracy"],
+            real_clips=after["n"],
+            real_per_label_after={k: v["accuracy"] for k, v in after["per_label"].items()},
+            real_per_label_before={k: v["accuracy"] for k, v in before["per_label"].items()},
+            real_others_before=others_before["accuracy"],
+            real_others_after=others_after["accuracy"],
+            real_others_clips=others_after["n"],
+            real_others_taken_for_after=others_after["per_label"].get(UNKNOWN, {}).get("confused_with", {}),
+        )
     if args.json:
         print(json.dumps(figures))
     else:
-        print(f"takes recorded clipped: {split['train_clipped']} of {split['train']} training, "
-              f"{split['held_out_clipped']} of {split['held_out']} held out")
-        print(f"held-out takes ({figures['held_out_clips']}): {figures['held_out_before']:.1%} -> "
-              f"{figures['held_out_after']:.1%}")
+        print(
+            f"takes recorded clipped: {split['train_clipped']} of {split['train']} training, "
+            f"{split['held_out_clipped']} of {split['held_out']} held out"
+        )
+        print(
+            f"held-out takes ({figures['held_out_clips']}): {figures['held_out_before']:.1%} -> "
+            f"{figures['held_out_after']:.1%}"
+        )
         for word, accuracy_after in figures["held_out_per_label"].items():
             confused = ", ".join(f"{other} {count}" for other, count in figures["held_out_confused_with"][word].items())
             print(f"  {word:<12} {accuracy_after:6.1%}" + (f"  taken for: {confused}" if confused else ""))
@@ -343,27 +458,39 @@ def run(args: argparse.Namespace) -> int:
             for error in errors:
                 print(f"  misheard {error['take']} as {error['taken_for']} ({error['confidence']:.0%})")
         if args.probe:
-            print(f"linear probe on the held-out takes' embeddings: {probe['probe_before']:.1%} (base), "
-                  f"{probe['probe_after']:.1%} (fine-tuned); fitted to the training takes alone: "
-                  f"{probe['few_shot_before']:.1%} (base), {probe['few_shot_after']:.1%} (fine-tuned)")
+            print(
+                f"linear probe on the held-out takes' embeddings: {probe['probe_before']:.1%} (base), "
+                f"{probe['probe_after']:.1%} (fine-tuned); fitted to the training takes alone: "
+                f"{probe['few_shot_before']:.1%} (base), {probe['few_shot_after']:.1%} (fine-tuned)"
+            )
         if args.real:
-            print(f"real base commands ({figures['real_clips']}): {figures['real_before']:.1%} -> "
-                  f"{figures['real_after']:.1%}")
+            print(
+                f"real base commands ({figures['real_clips']}): {figures['real_before']:.1%} -> "
+                f"{figures['real_after']:.1%}"
+            )
             taken_for = ", ".join(f"{word} {count}" for word, count in figures["real_others_taken_for_after"].items())
-            print(f"real other words heard as {UNKNOWN} ({figures['real_others_clips']}): "
-                  f"{figures['real_others_before']:.1%} -> {figures['real_others_after']:.1%}; taken for: {taken_for}")
-        for key, what in (("own_others", "the speaker's other words"),
-                          ("recorded_others", f"the speaker's words recorded as {UNKNOWN}, the other takes")):
+            print(
+                f"real other words heard as {UNKNOWN} ({figures['real_others_clips']}): "
+                f"{figures['real_others_before']:.1%} -> {figures['real_others_after']:.1%}; taken for: {taken_for}"
+            )
+        for key, what in (
+            ("own_others", "the speaker's other words"),
+            ("recorded_others", f"the speaker's words recorded as {UNKNOWN}, the other takes"),
+        ):
             if key in figures:
                 kept = figures[key]
                 words_kept = ", ".join(f"{word} {share:.1%}" for word, share in kept["per_word_after"].items())
                 taken_for = ", ".join(f"{word} {count}" for word, count in kept["taken_for"].items())
-                print(f"{what} heard as {UNKNOWN} ({kept['clips']}): {kept['kept'][0]:.1%} -> {kept['kept'][1]:.1%} "
-                      f"({words_kept})" + (f"; taken for: {taken_for}" if taken_for else ""))
+                print(
+                    f"{what} heard as {UNKNOWN} ({kept['clips']}): {kept['kept'][0]:.1%} -> {kept['kept'][1]:.1%} "
+                    f"({words_kept})" + (f"; taken for: {taken_for}" if taken_for else "")
+                )
         if outcome.old_words:
             print(old_words_note(outcome.old_words))
-        print(f"fine-tune {figures['finetune_wall_seconds']} s {figures['finetune_seconds']}; "
-              f"starter sets {figures['starter_seconds']} s")
+        print(
+            f"fine-tune {figures['finetune_wall_seconds']} s {figures['finetune_seconds']}; "
+            f"starter sets {figures['starter_seconds']} s"
+        )
     return 0
 
 

@@ -21,8 +21,11 @@ from cli.common import run_command
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench.synthesis_lanes", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.synthesis_lanes",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--per-word", type=int, default=24, help="clips of each base command")
     parser.add_argument("--unknown", type=int, default=96, help="clips of other words")
     parser.add_argument("--repeats", type=int, default=3, help="timed renders of each lane count")
@@ -41,15 +44,21 @@ def run(args: argparse.Namespace) -> int:
             rendered = sum(1 for _ in render(jobs, lanes=lanes))
             seconds[lanes].append(time.perf_counter() - started)
     medians = {lanes: statistics.median(values) for lanes, values in seconds.items()}
-    figures = {"clips": len(jobs), "rendered": rendered, "repeats": args.repeats,
-               "seconds": {str(lanes): values for lanes, values in seconds.items()},
-               "median_seconds": {str(lanes): value for lanes, value in medians.items()},
-               "speed_up": medians[1] / medians[LANES]}
+    figures = {
+        "clips": len(jobs),
+        "rendered": rendered,
+        "repeats": args.repeats,
+        "seconds": {str(lanes): values for lanes, values in seconds.items()},
+        "median_seconds": {str(lanes): value for lanes, value in medians.items()},
+        "speed_up": medians[1] / medians[LANES],
+    }
     if args.json:
         print(json.dumps(figures))
     else:
-        print(f"{len(jobs)} clips: 1 lane {medians[1]:.2f} s, {LANES} lanes {medians[LANES]:.2f} s "
-              f"(medians of {args.repeats}); {figures['speed_up']:.2f}x sooner")
+        print(
+            f"{len(jobs)} clips: 1 lane {medians[1]:.2f} s, {LANES} lanes {medians[LANES]:.2f} s "
+            f"(medians of {args.repeats}); {figures['speed_up']:.2f}x sooner"
+        )
     return 0
 
 

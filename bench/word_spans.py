@@ -24,11 +24,17 @@ from cli.common import run_command
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench.word_spans", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.word_spans", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("folder", help="single-word recordings, one folder per word")
-    parser.add_argument("--skip", action="append", default=[], metavar="LABEL",
-                        help="a folder to leave out (one not of single words), repeatable")
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="LABEL",
+        help="a folder to leave out (one not of single words), repeatable",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     return parser
 
@@ -46,14 +52,19 @@ def run(args: argparse.Namespace) -> int:
             if words != 1:
                 odd.append({"file": f"{folder.name}/{path.name}", "takes": words})
     total = sum(per_folder.values(), Counter())
-    figures = {"files": sum(total.values()), "takes_per_file": {str(k): v for k, v in sorted(total.items())},
-               "per_folder": {name: {str(k): v for k, v in sorted(c.items())} for name, c in per_folder.items()},
-               "not_one": odd}
+    figures = {
+        "files": sum(total.values()),
+        "takes_per_file": {str(k): v for k, v in sorted(total.items())},
+        "per_folder": {name: {str(k): v for k, v in sorted(c.items())} for name, c in per_folder.items()},
+        "not_one": odd,
+    }
     if args.json:
         print(json.dumps(figures))
         return 0
-    print(f"{figures['files']} files; takes per file: "
-          + ", ".join(f"{k}: {v}" for k, v in figures["takes_per_file"].items()))
+    print(
+        f"{figures['files']} files; takes per file: "
+        + ", ".join(f"{k}: {v}" for k, v in figures["takes_per_file"].items())
+    )
     for item in odd:
         print(f"  {item['file']}: {item['takes']} takes")
     return 0

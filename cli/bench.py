@@ -27,6 +27,7 @@ from model.training import TrainConfig, train_model
 
 def median_ms(function: Callable[[], object], runs: int, device: torch.device, warmup: int = 20) -> float:
     """Median wall time of `function` in milliseconds over `runs` calls, after `warmup` calls."""
+
     def synchronize() -> None:
         if device.type == "cuda":
             torch.cuda.synchronize()
@@ -72,8 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_option(parser)
     parser.add_argument("--runs", type=int, default=100, help="timed runs per figure, at least 50 (default: 100)")
     parser.add_argument("--train-clips", type=int, default=512, help="clips per timed training epoch")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (default: 1, as the live recogniser runs)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch CPU threads (default: 1, as the live recogniser runs)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     return parser
 

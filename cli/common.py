@@ -15,21 +15,29 @@ USER_ERRORS = (ValueError, FileNotFoundError, CheckpointError, AudioFileError)
 
 
 def add_device_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto",
-                        help="where the model runs; auto picks CUDA, then MPS, then CPU (default: auto)")
+    parser.add_argument(
+        "--device",
+        choices=DEVICE_CHOICES,
+        default="auto",
+        help="where the model runs; auto picks CUDA, then MPS, then CPU (default: auto)",
+    )
 
 
 def add_model_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default=str(DEFAULT_MODEL_DIR),
-                        help="model folder (model.safetensors + config.json; default: the shipped model)")
+    parser.add_argument(
+        "--model",
+        default=str(DEFAULT_MODEL_DIR),
+        help="model folder (model.safetensors + config.json; default: the shipped model)",
+    )
 
 
 def load_model_from(args: argparse.Namespace) -> Checkpoint:
     return load_checkpoint(args.model, resolve_device(args.device))
 
 
-def run_command(main: Callable[[argparse.Namespace], int], parser: argparse.ArgumentParser,
-                argv: list[str] | None) -> int:
+def run_command(
+    main: Callable[[argparse.Namespace], int], parser: argparse.ArgumentParser, argv: list[str] | None
+) -> int:
     """Parse, run, and turn a user error into one line on stderr and exit status 2."""
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")

@@ -21,16 +21,33 @@ from model.evaluation import evaluate
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="voxgate eval", description=__doc__)
     add_model_option(parser)
-    parser.add_argument("--data", action="append", required=True, metavar="DIR",
-                        help="folder in Speech Commands layout; folders that are not model labels "
-                             "count as _unknown_ when the model has it")
-    parser.add_argument("--split", choices=("all", *SPLITS), default="all",
-                        help="which clips: all (default), or one split from the folder's lists / speaker hash")
-    parser.add_argument("--speakers", type=int, default=0, metavar="N",
-                        help="also list the N speakers with the most clips and their accuracy (the JSON "
-                             "always has every speaker)")
-    parser.add_argument("--clip-db", type=float, metavar="D",
-                        help="clip every clip first, its peak driven D dB over full scale (a too-hot microphone)")
+    parser.add_argument(
+        "--data",
+        action="append",
+        required=True,
+        metavar="DIR",
+        help="folder in Speech Commands layout; folders that are not model labels "
+        "count as _unknown_ when the model has it",
+    )
+    parser.add_argument(
+        "--split",
+        choices=("all", *SPLITS),
+        default="all",
+        help="which clips: all (default), or one split from the folder's lists / speaker hash",
+    )
+    parser.add_argument(
+        "--speakers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also list the N speakers with the most clips and their accuracy (the JSON always has every speaker)",
+    )
+    parser.add_argument(
+        "--clip-db",
+        type=float,
+        metavar="D",
+        help="clip every clip first, its peak driven D dB over full scale (a too-hot microphone)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     add_device_option(parser)
     return parser

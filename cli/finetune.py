@@ -38,44 +38,86 @@ MISHEARD_SHOWN = 10  # wrong takes the text output names; --json has them all
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="voxgate finetune", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--base", metavar="DIR",
-                        help="model to start from (default: the version in use in the app, else the shipped model)")
-    parser.add_argument("--data", action="append", metavar="DIR",
-                        help="your takes in Speech Commands layout, split into training and held-out (repeatable; "
-                             "default: the takes recorded in the app)")
-    parser.add_argument("--extra", action="append", default=[], metavar="DIR",
-                        help="training-only clips, e.g. synthesized starting sets (repeatable; default with no "
-                             "--data: the app's starting sets)")
-    parser.add_argument("--out", metavar="DIR", help="model folder to write (default: a new version in the user data "
-                                                     "folder)")
-    parser.add_argument("--data-dir", metavar="DIR", help=f"user data folder (default: ${user_dirs.DATA_DIR_VARIABLE} "
-                                                          "or the platform's)")
+    parser = argparse.ArgumentParser(
+        prog="voxgate finetune", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--base",
+        metavar="DIR",
+        help="model to start from (default: the version in use in the app, else the shipped model)",
+    )
+    parser.add_argument(
+        "--data",
+        action="append",
+        metavar="DIR",
+        help="your takes in Speech Commands layout, split into training and held-out (repeatable; "
+        "default: the takes recorded in the app)",
+    )
+    parser.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="training-only clips, e.g. synthesized starting sets (repeatable; default with no "
+        "--data: the app's starting sets)",
+    )
+    parser.add_argument(
+        "--out", metavar="DIR", help="model folder to write (default: a new version in the user data folder)"
+    )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help=f"user data folder (default: ${user_dirs.DATA_DIR_VARIABLE} or the platform's)",
+    )
     defaults, material = FinetuneConfig(), MaterialConfig()
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--lr", type=float, default=defaults.learning_rate, help="peak learning rate")
     parser.add_argument("--freeze", type=int, default=defaults.freeze_layers, help="lower recurrent layers kept fixed")
     parser.add_argument("--repeats", type=int, default=defaults.user_repeats, help="times each take is seen per epoch")
-    parser.add_argument("--full-takes", type=int, default=defaults.full_takes,
-                        help="a word's takes are each seen --repeats times up to this many takes; more share their "
-                             "places, so fine-tuning takes no longer")
-    parser.add_argument("--refit-copies", type=int, default=defaults.refit_copies,
-                        help="augmented copies of each take the head is refit on after training (0: no refit)")
+    parser.add_argument(
+        "--full-takes",
+        type=int,
+        default=defaults.full_takes,
+        help="a word's takes are each seen --repeats times up to this many takes; more share their "
+        "places, so fine-tuning takes no longer",
+    )
+    parser.add_argument(
+        "--refit-copies",
+        type=int,
+        default=defaults.refit_copies,
+        help="augmented copies of each take the head is refit on after training (0: no refit)",
+    )
     parser.add_argument("--per-word", type=int, default=material.per_word, help="synthesized clips per base command")
     parser.add_argument("--unknown", type=int, default=material.unknown, help="synthesized _unknown_ words")
     parser.add_argument("--silence", type=int, default=material.silence, help="background clips for _silence_")
-    parser.add_argument("--check-per-word", type=int, default=material.check_per_word,
-                        help="old-words check: clips of each base command said by voices kept out of training "
-                             "(0 with --check-unknown 0: no check)")
-    parser.add_argument("--check-unknown", type=int, default=material.check_unknown,
-                        help="old-words check: other words said by those voices, which should stay _unknown_")
-    parser.add_argument("--noise", action="append", default=[], metavar="DIR",
-                        help="background-noise WAVs for augmentation and _silence_ (default: synthetic noise)")
-    parser.add_argument("--cache", metavar="DIR", help="where base material is kept between runs (default: "
-                                                       "DATA_DIR/cache; 'none' to synthesize every time)")
-    parser.add_argument("--threads", type=int,
-                        help="torch CPU threads while fine-tuning (default: as torch sets them, every core)")
+    parser.add_argument(
+        "--check-per-word",
+        type=int,
+        default=material.check_per_word,
+        help="old-words check: clips of each base command said by voices kept out of training "
+        "(0 with --check-unknown 0: no check)",
+    )
+    parser.add_argument(
+        "--check-unknown",
+        type=int,
+        default=material.check_unknown,
+        help="old-words check: other words said by those voices, which should stay _unknown_",
+    )
+    parser.add_argument(
+        "--noise",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="background-noise WAVs for augmentation and _silence_ (default: synthetic noise)",
+    )
+    parser.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="where base material is kept between runs (default: DATA_DIR/cache; 'none' to synthesize every time)",
+    )
+    parser.add_argument(
+        "--threads", type=int, help="torch CPU threads while fine-tuning (default: as torch sets them, every core)"
+    )
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
     add_device_option(parser)
@@ -91,14 +133,34 @@ def make_request(args: argparse.Namespace) -> tuple[AdaptRequest, VersionStore |
     if not args.data and not extra and user_dirs.starter_dir(root).is_dir():
         extra = [user_dirs.starter_dir(root)]
     cache = None if args.cache == "none" else Path(args.cache) if args.cache else root / "cache"
-    finetune = replace(FinetuneConfig(), epochs=args.epochs, learning_rate=args.lr, freeze_layers=args.freeze,
-                       user_repeats=args.repeats, full_takes=args.full_takes, refit_copies=args.refit_copies,
-                       seed=args.seed)
-    material = MaterialConfig(per_word=args.per_word, unknown=args.unknown, silence=args.silence,
-                              check_per_word=args.check_per_word, check_unknown=args.check_unknown, seed=args.seed,
-                              noise_dirs=tuple(args.noise))
-    request = AdaptRequest(base=base, data=tuple(data), extra=tuple(extra), finetune=finetune, material=material,
-                           cache_dir=cache, device=args.device)
+    finetune = replace(
+        FinetuneConfig(),
+        epochs=args.epochs,
+        learning_rate=args.lr,
+        freeze_layers=args.freeze,
+        user_repeats=args.repeats,
+        full_takes=args.full_takes,
+        refit_copies=args.refit_copies,
+        seed=args.seed,
+    )
+    material = MaterialConfig(
+        per_word=args.per_word,
+        unknown=args.unknown,
+        silence=args.silence,
+        check_per_word=args.check_per_word,
+        check_unknown=args.check_unknown,
+        seed=args.seed,
+        noise_dirs=tuple(args.noise),
+    )
+    request = AdaptRequest(
+        base=base,
+        data=tuple(data),
+        extra=tuple(extra),
+        finetune=finetune,
+        material=material,
+        cache_dir=cache,
+        device=args.device,
+    )
     return request, versions if not args.out else None
 
 
@@ -138,30 +200,53 @@ def run(args: argparse.Namespace) -> int:
     else:
         out = save_finetuned(outcome.model, args.out, str(request.base), outcome.before, outcome.after, summary)
         version_id = None
-    result = {"out": str(out), "version": version_id, "base": str(request.base),
-              "new_labels": list(outcome.new_labels), "held_out_clips": outcome.after["n"],
-              "before": outcome.before["accuracy"], "after": outcome.after["accuracy"],
-              "per_label": {label: {"n": stats["n"], "before": outcome.before["per_label"][label]["accuracy"],
-                                    "after": stats["accuracy"], "confused_with": stats["confused_with"]}
-                            for label, stats in outcome.after["per_label"].items()},
-              "weak_labels": weak_labels(outcome.after), "misheard": outcome.after["misheard"],
-              "old_words": outcome.old_words, "counts": outcome.counts, "unreadable": outcome.unreadable,
-              "seconds": {k: round(v, 2) for k, v in outcome.seconds.items()}}
+    result = {
+        "out": str(out),
+        "version": version_id,
+        "base": str(request.base),
+        "new_labels": list(outcome.new_labels),
+        "held_out_clips": outcome.after["n"],
+        "before": outcome.before["accuracy"],
+        "after": outcome.after["accuracy"],
+        "per_label": {
+            label: {
+                "n": stats["n"],
+                "before": outcome.before["per_label"][label]["accuracy"],
+                "after": stats["accuracy"],
+                "confused_with": stats["confused_with"],
+            }
+            for label, stats in outcome.after["per_label"].items()
+        },
+        "weak_labels": weak_labels(outcome.after),
+        "misheard": outcome.after["misheard"],
+        "old_words": outcome.old_words,
+        "counts": outcome.counts,
+        "unreadable": outcome.unreadable,
+        "seconds": {k: round(v, 2) for k, v in outcome.seconds.items()},
+    }
     if args.json:
         print(json.dumps(result))
     else:
-        shown = "n/a" if outcome.after["accuracy"] is None else \
-            f"{outcome.before['accuracy']:.1%} -> {outcome.after['accuracy']:.1%}"
+        shown = (
+            "n/a"
+            if outcome.after["accuracy"] is None
+            else f"{outcome.before['accuracy']:.1%} -> {outcome.after['accuracy']:.1%}"
+        )
         print(f"held-out takes ({outcome.after['n']}): {shown}")
-        print(f"new labels: {', '.join(outcome.new_labels) or 'none'}; saved {out}"
-              + (f" as version {version_id} (the app's Versions… switches to it)" if version_id else ""))
+        print(
+            f"new labels: {', '.join(outcome.new_labels) or 'none'}; saved {out}"
+            + (f" as version {version_id} (the app's Versions… switches to it)" if version_id else "")
+        )
         print(f"took {outcome.seconds['total']:.1f} s (training {outcome.seconds['training']:.1f} s)")
         if misheard := outcome.after["misheard"]:
             print(f"{len(misheard)} held-out takes misheard, the most confident first (--json lists them all):")
             for error in misheard[:MISHEARD_SHOWN]:
                 print(f"  {error['path']} taken for {error['taken_for']} ({error['confidence']:.0%})")
-        for advice in (old_words_note(outcome.old_words), unreadable_note(outcome.unreadable),
-                       more_takes_advice(outcome.after)):
+        for advice in (
+            old_words_note(outcome.old_words),
+            unreadable_note(outcome.unreadable),
+            more_takes_advice(outcome.after),
+        ):
             if advice:
                 print(advice)
     return 0

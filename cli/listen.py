@@ -22,22 +22,32 @@ from model.smoothing import RecognizerConfig
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="voxgate listen", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="voxgate listen", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--input", metavar="NAME", help="input device by name, or a unique part of it "
-                                                        "(default: the system's default input)")
+    source.add_argument(
+        "--input",
+        metavar="NAME",
+        help="input device by name, or a unique part of it (default: the system's default input)",
+    )
     source.add_argument("--file", metavar="WAV", help="play this sound file instead of listening")
     source.add_argument("--list-inputs", action="store_true", help="list input devices by name and exit")
     add_model_option(parser)
     add_device_option(parser)
-    parser.add_argument("--speed", type=float, default=1.0,
-                        help="with --file: playback speed, inf = as fast as possible (default: 1)")
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="with --file: playback speed, inf = as fast as possible (default: 1)"
+    )
     parser.add_argument("--seconds", type=float, default=math.inf, help="stop after this long (default: never)")
-    parser.add_argument("--threshold", type=float, default=RecognizerConfig.detection_threshold,
-                        help=f"averaged score a command needs (default: {RecognizerConfig.detection_threshold})")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="CPU threads for the model (default: 1, leaves the machine responsive)")
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=RecognizerConfig.detection_threshold,
+        help=f"averaged score a command needs (default: {RecognizerConfig.detection_threshold})",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=1, help="CPU threads for the model (default: 1, leaves the machine responsive)"
+    )
     parser.add_argument("--json", action="store_true", help="one JSON line per detection")
     return parser
 
@@ -77,8 +87,12 @@ def listen(args: argparse.Namespace) -> int:
         if found is None:
             return
         if args.json:
-            print(json.dumps({"time": round(found.time, 3), "label": found.label,
-                              "confidence": round(found.confidence, 4)}), flush=True)
+            print(
+                json.dumps(
+                    {"time": round(found.time, 3), "label": found.label, "confidence": round(found.confidence, 4)}
+                ),
+                flush=True,
+            )
         else:
             print(f"{found.time:8.2f} s  {found.label:<12} {found.confidence:6.1%}", flush=True)
 
@@ -88,9 +102,13 @@ def listen(args: argparse.Namespace) -> int:
         source = MicrophoneCapture(args.input, model.config.features, on_event=on_event)
     fast = math.isinf(args.speed) and args.file
     recognizer = Recognizer(model, config)
-    worker = LiveRecognizer(recognizer, source.ring, on_result,
-                            on_error=lambda message: (errors.append(message), done.set()),
-                            max_lag_seconds=math.inf if fast else 0.5)
+    worker = LiveRecognizer(
+        recognizer,
+        source.ring,
+        on_result,
+        on_error=lambda message: (errors.append(message), done.set()),
+        max_lag_seconds=math.inf if fast else 0.5,
+    )
     worker.start()
     if not source.start():
         worker.stop()
@@ -116,15 +134,22 @@ def listen(args: argparse.Namespace) -> int:
 
 def print_summary(wall: float, cpu: float, recognizer: Recognizer, as_json: bool) -> None:
     """What listening cost: process CPU time over wall time (all threads: capture, model, printing)."""
-    summary = {"seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
-               "cpu_percent_of_one_core": round(100 * cpu / max(wall, 1e-9), 1),
-               "model_calls": recognizer.model_calls, "gated_windows": recognizer.gated_windows}
+    summary = {
+        "seconds": round(wall, 2),
+        "cpu_seconds": round(cpu, 2),
+        "cpu_percent_of_one_core": round(100 * cpu / max(wall, 1e-9), 1),
+        "model_calls": recognizer.model_calls,
+        "gated_windows": recognizer.gated_windows,
+    }
     if as_json:
         print(json.dumps({"summary": summary}), flush=True)
     else:
-        print(f"listened {summary['seconds']} s: CPU {summary['cpu_seconds']} s "
-              f"({summary['cpu_percent_of_one_core']}% of one core), {summary['model_calls']} model calls, "
-              f"{summary['gated_windows']} silent windows skipped", file=sys.stderr)
+        print(
+            f"listened {summary['seconds']} s: CPU {summary['cpu_seconds']} s "
+            f"({summary['cpu_percent_of_one_core']}% of one core), {summary['model_calls']} model calls, "
+            f"{summary['gated_windows']} silent windows skipped",
+            file=sys.stderr,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

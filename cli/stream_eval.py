@@ -27,22 +27,35 @@ from model.streaming import build_stream, score_detections
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="voxgate stream-eval", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="voxgate stream-eval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_model_option(parser)
     parser.add_argument("--data", required=True, metavar="DIR", help="folder in Speech Commands layout")
     parser.add_argument("--split", choices=("all", *SPLITS), default="test", help="which clips (default: test)")
     parser.add_argument("--minutes", type=float, default=10.0, help="length of the stream (default: 10)")
     parser.add_argument("--noise", metavar="DIR", help="folder of background WAVs (default: synthetic pink noise)")
     parser.add_argument("--noise-rms", type=float, default=0.01, help="background level, RMS (default: 0.01)")
-    parser.add_argument("--tolerance", type=float, default=1.5,
-                        help="seconds after a word's start within which a detection matches it (default: 1.5)")
-    parser.add_argument("--threshold", type=float, default=RecognizerConfig.detection_threshold,
-                        help=f"averaged score a command needs (default: {RecognizerConfig.detection_threshold})")
+    parser.add_argument(
+        "--tolerance",
+        type=float,
+        default=1.5,
+        help="seconds after a word's start within which a detection matches it (default: 1.5)",
+    )
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=RecognizerConfig.detection_threshold,
+        help=f"averaged score a command needs (default: {RecognizerConfig.detection_threshold})",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed for the stream (default: 0)")
     parser.add_argument("--save-wav", metavar="WAV", help="also write the stream to this file")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="CPU threads for the model (default: 1; one window at a time gains little from more)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="CPU threads for the model (default: 1; one window at a time gains little from more)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     add_device_option(parser)
     return parser
@@ -70,28 +83,50 @@ def run(args: argparse.Namespace) -> int:
     if not found:
         raise ValueError(f"no clips for the model's labels in {args.data} (split: {args.split})")
     clips = load_clips(found, model.labels, features)
-    labelled = [(audio, clips.labels[target], clips.labels[target] != UNKNOWN)
-                for audio, target in zip(clips.waveforms, clips.targets)]
+    labelled = [
+        (audio, clips.labels[target], clips.labels[target] != UNKNOWN)
+        for audio, target in zip(clips.waveforms, clips.targets)
+    ]
     rng = np.random.default_rng(args.seed)
-    stream = build_stream(labelled, args.minutes * 60, rng, read_noise(args.noise, features.sample_rate),
-                          noise_rms=args.noise_rms, config=features)
+    stream = build_stream(
+        labelled,
+        args.minutes * 60,
+        rng,
+        read_noise(args.noise, features.sample_rate),
+        noise_rms=args.noise_rms,
+        config=features,
+    )
     if args.save_wav:
         write_wav(args.save_wav, stream.audio, features.sample_rate)
-    recognizer = Recognizer(model, RecognizerConfig(detection_threshold=args.threshold,
-                                                    release_threshold=min(RecognizerConfig.release_threshold,
-                                                                          args.threshold)))
+    recognizer = Recognizer(
+        model,
+        RecognizerConfig(
+            detection_threshold=args.threshold,
+            release_threshold=min(RecognizerConfig.release_threshold, args.threshold),
+        ),
+    )
     started = time.perf_counter()
     with torch_threads(max(1, args.threads)):
         detections = [r.detection for r in recognizer.run(stream.audio) if r.detection is not None]
     seconds = time.perf_counter() - started
     result = score_detections(stream.words, detections, stream.seconds, args.tolerance)
     if args.json:
-        print(json.dumps({**result.to_dict(), "model_calls": recognizer.model_calls,
-                          "gated_windows": recognizer.gated_windows, "compute_seconds": round(seconds, 2)}))
+        print(
+            json.dumps(
+                {
+                    **result.to_dict(),
+                    "model_calls": recognizer.model_calls,
+                    "gated_windows": recognizer.gated_windows,
+                    "compute_seconds": round(seconds, 2),
+                }
+            )
+        )
     else:
         print(result.format_text())
-        print(f"{recognizer.model_calls} windows classified, {recognizer.gated_windows} skipped as silent, "
-              f"{seconds:.1f} s of compute")
+        print(
+            f"{recognizer.model_calls} windows classified, {recognizer.gated_windows} skipped as silent, "
+            f"{seconds:.1f} s of compute"
+        )
     return 0
 
 

@@ -21,8 +21,9 @@ from model.gate_archive import save_gates
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="voxgate trace", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="voxgate trace", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_model_option(parser)
     parser.add_argument("file", metavar="FILE", help="an audio file (any rate or channels)")
     parser.add_argument("--out", required=True, metavar="GATES.npz", help="where to write the archive")
@@ -39,19 +40,38 @@ def run(args: argparse.Namespace) -> int:
     probabilities = softmax(trace.logits[0])
     states = trace.states[:, :, :, 0]  # (layers, directions, states, frames, hidden): batch of one
     try:
-        save_gates(args.out, audio=audio, sample_rate=features.sample_rate, mfcc=trace.features[0],
-                   state_names=trace.state_names, states=states, labels=model.labels, probabilities=probabilities)
+        save_gates(
+            args.out,
+            audio=audio,
+            sample_rate=features.sample_rate,
+            mfcc=trace.features[0],
+            state_names=trace.state_names,
+            states=states,
+            labels=model.labels,
+            probabilities=probabilities,
+        )
     except OSError as error:  # its text names the hidden temp file; the reason alone says more
         raise ValueError(f"cannot write {args.out}: {error.strerror or error}") from error
     top = int(np.argmax(probabilities))
     layers, directions, _, frames, hidden = states.shape
     if args.json:
-        print(json.dumps({"file": args.file, "out": args.out, "label": model.labels[top],
-                          "probability": float(probabilities[top]), "state_names": list(trace.state_names),
-                          "shape": [layers, directions, frames, hidden]}))
+        print(
+            json.dumps(
+                {
+                    "file": args.file,
+                    "out": args.out,
+                    "label": model.labels[top],
+                    "probability": float(probabilities[top]),
+                    "state_names": list(trace.state_names),
+                    "shape": [layers, directions, frames, hidden],
+                }
+            )
+        )
     else:
-        print(f"{args.file}: {model.labels[top]} {probabilities[top]:.1%}; saved {', '.join(trace.state_names)} "
-              f"as {layers} layers × {directions} directions × {frames} frames × {hidden} units to {args.out}")
+        print(
+            f"{args.file}: {model.labels[top]} {probabilities[top]:.1%}; saved {', '.join(trace.state_names)} "
+            f"as {layers} layers × {directions} directions × {frames} frames × {hidden} units to {args.out}"
+        )
     return 0
 
 

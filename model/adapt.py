@@ -70,8 +70,13 @@ class MaterialConfig:
     noise_dirs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        counts = {"per_word": self.per_word, "unknown": self.unknown, "silence": self.silence,
-                  "check_per_word": self.check_per_word, "check_unknown": self.check_unknown}
+        counts = {
+            "per_word": self.per_word,
+            "unknown": self.unknown,
+            "silence": self.silence,
+            "check_per_word": self.check_per_word,
+            "check_unknown": self.check_unknown,
+        }
         if negative := [f"{name} {value}" for name, value in counts.items() if value < 0]:
             raise ValueError(f"clip counts cannot be negative: {', '.join(negative)}")
 
@@ -116,9 +121,17 @@ class AdaptOutcome:
 
     def summary(self) -> dict:
         """Plain values for a checkpoint's training summary, JSON output and the app."""
-        return {"base_labels": list(self.base_labels), "new_labels": list(self.new_labels), "counts": self.counts,
-                "before": self.before, "after": self.after, "seconds": self.seconds, "stopped": self.stopped,
-                "unreadable": self.unreadable, "old_words": self.old_words}
+        return {
+            "base_labels": list(self.base_labels),
+            "new_labels": list(self.new_labels),
+            "counts": self.counts,
+            "before": self.before,
+            "after": self.after,
+            "seconds": self.seconds,
+            "stopped": self.stopped,
+            "unreadable": self.unreadable,
+            "old_words": self.old_words,
+        }
 
 
 Labelled = list[tuple[Path, str]]  # (file, label) pairs
@@ -137,16 +150,20 @@ def split_takes(roots: Sequence[Path], train_only: bool = False) -> tuple[Labell
                 listed |= {line.strip() for line in (root / name).read_text().splitlines() if line.strip()}
         for folder in label_folders(root):
             label = validate_label(folder.name)
-            names = [f"{folder.name}/{p.name}" for p in sorted(folder.iterdir())
-                     if p.suffix.lower() in AUDIO_SUFFIXES and not p.name.startswith(".")]
+            names = [
+                f"{folder.name}/{p.name}"
+                for p in sorted(folder.iterdir())
+                if p.suffix.lower() in AUDIO_SUFFIXES and not p.name.startswith(".")
+            ]
             kept = set() if train_only else listed if listed else held_out(names)
             for name in names:
                 (held if name in kept else train).append((root / name, label))
     return train, held
 
 
-def accuracy(model: KeywordClassifier, clips: np.ndarray, labels: Sequence[str],
-             paths: Sequence[str | Path] | None = None) -> dict:
+def accuracy(
+    model: KeywordClassifier, clips: np.ndarray, labels: Sequence[str], paths: Sequence[str | Path] | None = None
+) -> dict:
     """{accuracy, n, per_label: {label: {accuracy, n, confused_with: {predicted: count}}}}.
 
     `confused_with` counts the wrong answers for that label, most frequent first; a label the
@@ -162,15 +179,25 @@ def accuracy(model: KeywordClassifier, clips: np.ndarray, labels: Sequence[str],
     per_label = {}
     for label in dict.fromkeys(labels):
         wrong = Counter(p for p, t in zip(predicted, labels) if t == label and p != label)
-        per_label[label] = {"accuracy": float(right[[t == label for t in labels]].mean()), "n": labels.count(label),
-                            "confused_with": dict(wrong.most_common())}
+        per_label[label] = {
+            "accuracy": float(right[[t == label for t in labels]].mean()),
+            "n": labels.count(label),
+            "confused_with": dict(wrong.most_common()),
+        }
     result = {"accuracy": float(right.mean()), "n": len(labels), "per_label": per_label}
     if paths is not None:
         confidence = probabilities.max(axis=1)
         misses = sorted(np.flatnonzero(~right), key=lambda i: -confidence[i])
-        result["misheard"] = [{"take": f"{Path(paths[i]).parent.name}/{Path(paths[i]).name}", "path": str(paths[i]),
-                               "label": labels[i], "taken_for": predicted[i],
-                               "confidence": round(float(confidence[i]), 3)} for i in misses]
+        result["misheard"] = [
+            {
+                "take": f"{Path(paths[i]).parent.name}/{Path(paths[i]).name}",
+                "path": str(paths[i]),
+                "label": labels[i],
+                "taken_for": predicted[i],
+                "confidence": round(float(confidence[i]), 3),
+            }
+            for i in misses
+        ]
     return result
 
 
@@ -197,10 +224,12 @@ def more_takes_advice(after: dict, threshold: float = WEAK_ACCURACY) -> str:
     if not weak:
         return ""
     words = ", ".join(f"{label} ({value:.1%})" for label, value in weak.items())
-    return (f"Below {threshold:.0%} on held-out takes: {words}. Record more takes of "
-            f"{'this word' if len(weak) == 1 else 'these words'}, on another day or with another microphone "
-            "if you can, and fine-tune again. Play their takes back too: one cut short or filed under the wrong word "
-            "teaches the wrong thing.")
+    return (
+        f"Below {threshold:.0%} on held-out takes: {words}. Record more takes of "
+        f"{'this word' if len(weak) == 1 else 'these words'}, on another day or with another microphone "
+        "if you can, and fine-tune again. Play their takes back too: one cut short or filed under the wrong word "
+        "teaches the wrong thing."
+    )
 
 
 def unreadable_note(unreadable: Sequence[str], shown: int = 5) -> str:
@@ -209,9 +238,11 @@ def unreadable_note(unreadable: Sequence[str], shown: int = 5) -> str:
         return ""
     names = [f"{Path(path).parent.name}/{Path(path).name}" for path in unreadable]
     more = f" and {len(names) - shown} more" if len(names) > shown else ""
-    return (f"Left out {len(names)} take{'s' * (len(names) > 1)} that could not be read: "
-            f"{', '.join(names[:shown])}{more}. Record {'them' if len(names) > 1 else 'it'} again or delete "
-            f"{'them' if len(names) > 1 else 'it'}.")
+    return (
+        f"Left out {len(names)} take{'s' * (len(names) > 1)} that could not be read: "
+        f"{', '.join(names[:shown])}{more}. Record {'them' if len(names) > 1 else 'it'} again or delete "
+        f"{'them' if len(names) > 1 else 'it'}."
+    )
 
 
 # A fall this large in other words kept `_unknown_` gets the advice. In nine cold runs of `python -m
@@ -243,15 +274,21 @@ def old_words_note(checked: dict, shown: int = 3) -> str:
         parts.append(f"commands {before['commands']:.1%} → {after['commands']:.1%} of {after['commands_n']}")
     if after["others_n"]:
         heard_as = after.get("others_heard_as", {})  # not in versions made before it was kept
-        taken = ", ".join(f"{label} ×{count}" + (f" ({', '.join(heard_as[label][:2])}{', …' * (count > 2)})"
-                                                  if label in heard_as else "")
-                          for label, count in list(after["others_taken_for"].items())[:shown])
-        parts.append(f"other words kept _unknown_ {before['others_kept']:.1%} → {after['others_kept']:.1%} of "
-                     f"{after['others_n']}" + (f" (the others taken for {taken})" if taken else ""))
+        taken = ", ".join(
+            f"{label} ×{count}"
+            + (f" ({', '.join(heard_as[label][:2])}{', …' * (count > 2)})" if label in heard_as else "")
+            for label, count in list(after["others_taken_for"].items())[:shown]
+        )
+        parts.append(
+            f"other words kept _unknown_ {before['others_kept']:.1%} → {after['others_kept']:.1%} of "
+            f"{after['others_n']}" + (f" (the others taken for {taken})" if taken else "")
+        )
     text = "Old words, said by synthetic voices kept out of training: " + "; ".join(parts) + "."
     if fires_on_other_words(checked):
-        text += (" Your words now answer for other words more often: if they fire when you did not say them, "
-                 "drag the threshold line up, or record the words they fire on as _unknown_ and fine-tune again.")
+        text += (
+            " Your words now answer for other words more often: if they fire when you did not say them, "
+            "drag the threshold line up, or record the words they fire on as _unknown_ and fine-tune again."
+        )
     return text
 
 
@@ -263,43 +300,75 @@ def softened(model: KeywordClassifier, waveforms: np.ndarray, temperature: float
     return torch.softmax(torch.cat(logits) / temperature, dim=1).cpu().numpy()
 
 
-def cached_material(request: AdaptRequest, words: Sequence[str], per_word: int, unknown: int, silence: int,
-                    exclude: Sequence[str], on_progress: Progress | None, should_stop: Callable[[], bool], *,
-                    test_voices: bool = False, seed: int | None = None,
-                    phase: str = "material") -> tuple[np.ndarray, list[str], list[str]]:
+def cached_material(
+    request: AdaptRequest,
+    words: Sequence[str],
+    per_word: int,
+    unknown: int,
+    silence: int,
+    exclude: Sequence[str],
+    on_progress: Progress | None,
+    should_stop: Callable[[], bool],
+    *,
+    test_voices: bool = False,
+    seed: int | None = None,
+    phase: str = "material",
+) -> tuple[np.ndarray, list[str], list[str]]:
     """Synthesized clips of `words` and other words as (clips (n, samples), labels, the words said),
     spoken by the test voices or by the others (`plan_speech`), from the cache when it holds this
     recipe; progress is reported as `phase`."""
     m = request.material
-    recipe = {"words": list(words), "exclude": sorted(exclude), "per_word": per_word, "unknown": unknown,
-              "silence": silence, "seed": m.seed if seed is None else seed, "engines": list(m.engines),
-              "noise_dirs": list(m.noise_dirs), "test_voices": test_voices}
+    recipe = {
+        "words": list(words),
+        "exclude": sorted(exclude),
+        "per_word": per_word,
+        "unknown": unknown,
+        "silence": silence,
+        "seed": m.seed if seed is None else seed,
+        "engines": list(m.engines),
+        "noise_dirs": list(m.noise_dirs),
+        "test_voices": test_voices,
+    }
     key = hashlib.sha1(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
     path = Path(request.cache_dir) / f"base-material-{key}.npz" if request.cache_dir else None
     if path is not None and path.is_file():
         try:
             with np.load(path) as cached:
-                return (cached["clips"], [str(label) for label in cached["labels"]],
-                        [str(text) for text in cached["texts"]])
+                return (
+                    cached["clips"],
+                    [str(label) for label in cached["labels"]],
+                    [str(text) for text in cached["texts"]],
+                )
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:  # a cache must never block
             # KeyError: a cache from before the words said were kept
             log.warning("base material cache %s unusable (%s); synthesizing it again", path, error)
-    clips, labels, said = base_material(words, per_word, unknown, silence, exclude=exclude, seed=recipe["seed"],
-                                  noise_dirs=[Path(d) for d in m.noise_dirs], engines=m.engines,
-                                  test_voices=test_voices,
-                                  on_progress=lambda done, total: on_progress and on_progress(
-                                      phase, {"done": done, "total": total}),
-                                  should_stop=should_stop)
+    clips, labels, said = base_material(
+        words,
+        per_word,
+        unknown,
+        silence,
+        exclude=exclude,
+        seed=recipe["seed"],
+        noise_dirs=[Path(d) for d in m.noise_dirs],
+        engines=m.engines,
+        test_voices=test_voices,
+        on_progress=lambda done, total: on_progress and on_progress(phase, {"done": done, "total": total}),
+        should_stop=should_stop,
+    )
     array = np.stack(clips).astype(np.float32) if clips else np.zeros((0, FeatureConfig().clip_samples), np.float32)
     if path is not None and not should_stop():
-        write_atomically(path, lambda file: np.savez(file, clips=array, labels=np.array(labels),
-                                                     texts=np.array(said)))
+        write_atomically(path, lambda file: np.savez(file, clips=array, labels=np.array(labels), texts=np.array(said)))
     return array, labels, said
 
 
-def check_material(request: AdaptRequest, words: Sequence[str], unknown: bool, exclude: Sequence[str],
-                   on_progress: Progress | None, should_stop: Callable[[], bool]
-                   ) -> tuple[np.ndarray, list[str], list[str]]:
+def check_material(
+    request: AdaptRequest,
+    words: Sequence[str],
+    unknown: bool,
+    exclude: Sequence[str],
+    on_progress: Progress | None,
+    should_stop: Callable[[], bool],
+) -> tuple[np.ndarray, list[str], list[str]]:
     """The old-words check's clips, labels and words said: the base commands and other words, said by
     the test voices.
 
@@ -311,8 +380,19 @@ def check_material(request: AdaptRequest, words: Sequence[str], unknown: bool, e
     if not m.check_per_word and not (unknown and m.check_unknown):
         return nothing
     try:
-        return cached_material(request, words, m.check_per_word, m.check_unknown if unknown else 0, 0, exclude,
-                               on_progress, should_stop, test_voices=True, seed=m.seed + 1, phase="check")
+        return cached_material(
+            request,
+            words,
+            m.check_per_word,
+            m.check_unknown if unknown else 0,
+            0,
+            exclude,
+            on_progress,
+            should_stop,
+            test_voices=True,
+            seed=m.seed + 1,
+            phase="check",
+        )
     except ValueError as error:
         log.warning("old-words check skipped: %s", error)
         return nothing
@@ -330,23 +410,30 @@ def old_words(model: KeywordClassifier, clips: np.ndarray, labels: Sequence[str]
     predicted = [model.labels[i] for i in predict_probabilities(model, clips).argmax(axis=1)]
     commands = [(answer, label) for answer, label in zip(predicted, labels) if label != UNKNOWN]
     others = [(answer, word) for answer, label, word in zip(predicted, labels, said) if label == UNKNOWN]
-    per_command = {label: float(np.mean([answer == truth for answer, truth in commands if truth == label]))
-                   for label in dict.fromkeys(label for _, label in commands)}
+    per_command = {
+        label: float(np.mean([answer == truth for answer, truth in commands if truth == label]))
+        for label in dict.fromkeys(label for _, label in commands)
+    }
     heard_as: dict[str, list[str]] = {}
     for answer, word in others:
         if answer != UNKNOWN:
             heard_as.setdefault(answer, []).append(word)
-    return {"commands": float(np.mean([answer == label for answer, label in commands])) if commands else None,
-            "commands_n": len(commands), "per_command": per_command,
-            "others_kept": float(np.mean([answer == UNKNOWN for answer, _ in others])) if others else None,
-            "others_n": len(others),
-            "others_taken_for": {label: len(words) for label, words in sorted(heard_as.items(),
-                                                                              key=lambda item: -len(item[1]))},
-            "others_heard_as": heard_as}
+    return {
+        "commands": float(np.mean([answer == label for answer, label in commands])) if commands else None,
+        "commands_n": len(commands),
+        "per_command": per_command,
+        "others_kept": float(np.mean([answer == UNKNOWN for answer, _ in others])) if others else None,
+        "others_n": len(others),
+        "others_taken_for": {
+            label: len(words) for label, words in sorted(heard_as.items(), key=lambda item: -len(item[1]))
+        },
+        "others_heard_as": heard_as,
+    }
 
 
-def adapt(request: AdaptRequest, on_progress: Progress | None = None,
-          should_stop: Callable[[], bool] = lambda: False) -> AdaptOutcome:
+def adapt(
+    request: AdaptRequest, on_progress: Progress | None = None, should_stop: Callable[[], bool] = lambda: False
+) -> AdaptOutcome:
     """Run the flow; raises ValueError / FileNotFoundError with a hint for bad input.
 
     `request.threads` applies to the training loop only; scoring the takes is one large batched
@@ -363,11 +450,19 @@ def adapt(request: AdaptRequest, on_progress: Progress | None = None,
     labels = (*base.labels, *new_labels)
     words = [label for label in base.labels if label not in (UNKNOWN, SILENCE)]
     m = request.material
-    material, material_labels, _ = cached_material(request, words, m.per_word, m.unknown if UNKNOWN in labels else 0,
-                                                   m.silence if SILENCE in labels else 0, new_labels, on_progress,
-                                                   should_stop)
-    check, check_labels, check_said = check_material(request, words, UNKNOWN in labels, new_labels, on_progress,
-                                                     should_stop)
+    material, material_labels, _ = cached_material(
+        request,
+        words,
+        m.per_word,
+        m.unknown if UNKNOWN in labels else 0,
+        m.silence if SILENCE in labels else 0,
+        new_labels,
+        on_progress,
+        should_stop,
+    )
+    check, check_labels, check_said = check_material(
+        request, words, UNKNOWN in labels, new_labels, on_progress, should_stop
+    )
     timings["material"] = time.perf_counter() - started
     user = load_clips([Clip(path, label, "train") for path, label in train + extra], labels, base.config.features)
     test = load_clips([Clip(path, label, "test") for path, label in held], labels, base.config.features)
@@ -381,47 +476,80 @@ def adapt(request: AdaptRequest, on_progress: Progress | None = None,
     old_before = old_words(base, check, check_labels, check_said) if len(check) else None
     examples = {label: user.waveforms[user.targets == labels.index(label)] for label in new_labels}
     model = grow_labels(base, labels, examples)
-    clips = ClipSet(np.concatenate([user.waveforms, material]),
-                    np.concatenate([user.targets, [labels.index(label) for label in material_labels]]).astype(np.int64),
-                    labels, [*user.paths, *[""] * len(material)])
+    clips = ClipSet(
+        np.concatenate([user.waveforms, material]),
+        np.concatenate([user.targets, [labels.index(label) for label in material_labels]]).astype(np.int64),
+        labels,
+        [*user.paths, *[""] * len(material)],
+    )
     own = np.array([str(path) for path, _ in train], dtype=object)
     repeats = np.ones(len(clips), np.int64)  # starter sets and base material: once an epoch
     takes = np.flatnonzero(np.isin(np.array(user.paths, dtype=object), own))
     repeats[takes] = take_repeats(user.targets[takes], request.finetune.user_repeats, request.finetune.full_takes)
-    noise = load_noise_bank([Path(d) for d in request.material.noise_dirs], base.config.features.sample_rate) \
-        if request.material.noise_dirs else None
+    noise = (
+        load_noise_bank([Path(d) for d in request.material.noise_dirs], base.config.features.sample_rate)
+        if request.material.noise_dirs
+        else None
+    )
     augmenter = Augmenter(request.augment, model.frontend, noise).to(model.device)
     timings["preparation"] = time.perf_counter() - started - timings["material"]
     torch.manual_seed(request.finetune.seed)
     teacher = np.full((len(clips), len(base.labels)), np.nan, np.float32)  # the base's answers on base material
     if len(material) and request.finetune.distill_weight:
-        teacher[len(user):] = softened(base, material, request.finetune.distill_temperature)
+        teacher[len(user) :] = softened(base, material, request.finetune.distill_temperature)
     with torch_threads(request.threads):
-        result = finetune(model, clips, request.finetune, repeats=repeats, teacher=teacher, augment=augmenter,
-                          on_step=lambda report: on_progress and on_progress("step", asdict(report)),
-                          should_stop=should_stop)
+        result = finetune(
+            model,
+            clips,
+            request.finetune,
+            repeats=repeats,
+            teacher=teacher,
+            augment=augmenter,
+            on_step=lambda report: on_progress and on_progress("step", asdict(report)),
+            should_stop=should_stop,
+        )
     timings["training"] = result.seconds  # the head's refit included
     timings["head_refit"] = result.refit_seconds
-    counts = {"train_takes": dict(Counter(label for _, label in train)),
-              "starter": dict(Counter(label for _, label in extra)),
-              "base_material": dict(Counter(material_labels)),
-              "held_out": dict(Counter(label for _, label in held))}
+    counts = {
+        "train_takes": dict(Counter(label for _, label in train)),
+        "starter": dict(Counter(label for _, label in extra)),
+        "base_material": dict(Counter(material_labels)),
+        "held_out": dict(Counter(label for _, label in held)),
+    }
     history = [asdict(step) for step in result.steps]
     if result.stopped:
         timings["total"] = time.perf_counter() - started
-        return AdaptOutcome(None, base.labels, new_labels, counts, before, {}, timings, history, stopped=True,
-                            unreadable=unreadable)
+        return AdaptOutcome(
+            None, base.labels, new_labels, counts, before, {}, timings, history, stopped=True, unreadable=unreadable
+        )
     evaluated = time.perf_counter()
     after = accuracy(model, test.waveforms, test_labels, test.paths)
     checked = {"before": old_before, "after": old_words(model, check, check_labels, check_said)} if old_before else {}
     timings["evaluation"] = time.perf_counter() - evaluated
     timings["total"] = time.perf_counter() - started
-    return AdaptOutcome(model, base.labels, new_labels, counts, before, after, timings, history,
-                        unreadable=unreadable, old_words=checked)
+    return AdaptOutcome(
+        model,
+        base.labels,
+        new_labels,
+        counts,
+        before,
+        after,
+        timings,
+        history,
+        unreadable=unreadable,
+        old_words=checked,
+    )
 
 
 def train_summary(request: AdaptRequest, outcome: AdaptOutcome) -> dict:
     """What a fine-tuned checkpoint records about how it was made."""
-    return {"kind": "finetune", "base": str(request.base), "data": [str(d) for d in request.data],
-            "extra": [str(d) for d in request.extra], "finetune": request.finetune.to_dict(),
-            "material": asdict(request.material), "augment": request.augment.to_dict(), **outcome.summary()}
+    return {
+        "kind": "finetune",
+        "base": str(request.base),
+        "data": [str(d) for d in request.data],
+        "extra": [str(d) for d in request.extra],
+        "finetune": request.finetune.to_dict(),
+        "material": asdict(request.material),
+        "augment": request.augment.to_dict(),
+        **outcome.summary(),
+    }

@@ -52,10 +52,15 @@ class EvalReport:
             f"  {label:<{width}}  {stats['accuracy']:7.2%}  of {int(stats['n'])}"
             for label, stats in self.per_class.items()
         ]
-        lines += ["", "confusion (rows: true, columns: predicted)", " " * (width + 2) + " ".join(
-            f"{label[:5]:>5}" for label in self.labels)]
-        lines += [f"  {label:<{width}}" + " ".join(f"{count:5d}" for count in row)
-                  for label, row in zip(self.labels, self.confusion)]
+        lines += [
+            "",
+            "confusion (rows: true, columns: predicted)",
+            " " * (width + 2) + " ".join(f"{label[:5]:>5}" for label in self.labels),
+        ]
+        lines += [
+            f"  {label:<{width}}" + " ".join(f"{count:5d}" for count in row)
+            for label, row in zip(self.labels, self.confusion)
+        ]
         if speakers and self.per_speaker:
             shown = list(self.per_speaker.items())[:speakers]
             lines += ["", f"largest speakers ({len(shown)} of {len(self.per_speaker)})"]
@@ -63,8 +68,9 @@ class EvalReport:
         return "\n".join(lines)
 
 
-def report(targets: np.ndarray, predictions: np.ndarray, labels: tuple[str, ...],
-           paths: list[str] | None = None) -> EvalReport:
+def report(
+    targets: np.ndarray, predictions: np.ndarray, labels: tuple[str, ...], paths: list[str] | None = None
+) -> EvalReport:
     """Accuracy figures from true and predicted class indices, both (clips,); per speaker with `paths`."""
     confusion = np.zeros((len(labels), len(labels)), dtype=np.int64)
     np.add.at(confusion, (targets, predictions), 1)

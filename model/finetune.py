@@ -54,8 +54,13 @@ class FinetuneConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if (self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0 or self.user_repeats < 1
-                or self.full_takes < 1):
+        if (
+            self.epochs < 1
+            or self.batch_size < 1
+            or self.learning_rate <= 0
+            or self.user_repeats < 1
+            or self.full_takes < 1
+        ):
             raise ValueError(f"epochs, batch size, learning rate, repeats and full takes must be positive: {self}")
         if self.freeze_layers < 0 or self.refit_copies < 0 or self.refit_anchor < 0:
             raise ValueError(f"freeze_layers, refit_copies and refit_anchor must be >= 0: {self}")
@@ -126,10 +131,17 @@ def distillation_loss(logits: torch.Tensor, teacher: torch.Tensor, temperature: 
     return nn.functional.kl_div(student, teacher[known], reduction="batchmean") * temperature**2
 
 
-def finetune(model: KeywordClassifier, clips: ClipSet, config: FinetuneConfig, *, repeats: np.ndarray | None = None,
-             teacher: np.ndarray | None = None, augment: Augment | None = None,
-             on_step: Callable[[StepReport], None] | None = None,
-             should_stop: Callable[[], bool] = lambda: False) -> FinetuneResult:
+def finetune(
+    model: KeywordClassifier,
+    clips: ClipSet,
+    config: FinetuneConfig,
+    *,
+    repeats: np.ndarray | None = None,
+    teacher: np.ndarray | None = None,
+    augment: Augment | None = None,
+    on_step: Callable[[StepReport], None] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> FinetuneResult:
     """Train `model` in place on `clips`; clip i is seen `repeats[i]` times an epoch (default once).
 
     `teacher` (clips, old_classes): the base model's probabilities at the distillation
@@ -152,7 +164,8 @@ def finetune(model: KeywordClassifier, clips: ClipSet, config: FinetuneConfig, *
     optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
     warmup = max(1, round(config.warmup * total))
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * step / total)))
+        optimizer, lambda step: min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * step / total))
+    )
     weights = class_weights(np.repeat(clips.targets, repeats), len(model.labels)).to(device)
     loss_function = nn.CrossEntropyLoss(weight=weights, label_smoothing=config.label_smoothing)
     features = augment or (lambda batch, _generator: model.features(batch))
@@ -179,9 +192,16 @@ def finetune(model: KeywordClassifier, clips: ClipSet, config: FinetuneConfig, *
             schedule.step()
             step += 1
             elapsed = time.perf_counter() - started
-            report = StepReport(step, total, epoch, config.epochs, loss.item(),
-                                float((logits.argmax(dim=1) == batch_targets).float().mean()),
-                                elapsed, elapsed / step * (total - step))
+            report = StepReport(
+                step,
+                total,
+                epoch,
+                config.epochs,
+                loss.item(),
+                float((logits.argmax(dim=1) == batch_targets).float().mean()),
+                elapsed,
+                elapsed / step * (total - step),
+            )
             result.steps.append(report)
             if on_step is not None:
                 on_step(report)
@@ -195,8 +215,9 @@ def finetune(model: KeywordClassifier, clips: ClipSet, config: FinetuneConfig, *
             result.stopped = True
         else:
             refit_started = time.perf_counter()
-            result.refit_objective = refit_on_clips(model, clips, np.minimum(repeats, config.refit_copies), features,
-                                                    generator, config.refit_anchor)
+            result.refit_objective = refit_on_clips(
+                model, clips, np.minimum(repeats, config.refit_copies), features, generator, config.refit_anchor
+            )
             result.refit_seconds = time.perf_counter() - refit_started
     result.seconds = time.perf_counter() - started
     return result

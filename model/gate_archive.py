@@ -20,16 +20,29 @@ import numpy as np
 from audio.atomic import write_atomically
 
 
-def save_gates(path: str | os.PathLike, *, audio: np.ndarray, sample_rate: int, mfcc: np.ndarray,
-               state_names: Sequence[str], states: np.ndarray, labels: Sequence[str],
-               probabilities: np.ndarray) -> None:
+def save_gates(
+    path: str | os.PathLike,
+    *,
+    audio: np.ndarray,
+    sample_rate: int,
+    mfcc: np.ndarray,
+    state_names: Sequence[str],
+    states: np.ndarray,
+    labels: Sequence[str],
+    probabilities: np.ndarray,
+) -> None:
     """Write the archive atomically; `states` is (layers, directions, len(state_names), frames, hidden)."""
     if states.ndim != 5 or states.shape[2] != len(state_names):
         raise ValueError(f"states of shape {states.shape} do not hold the {len(state_names)} states {state_names}")
     if len(probabilities) != len(labels):
         raise ValueError(f"{len(probabilities)} probabilities for {len(labels)} labels")
-    arrays = {"audio": np.asarray(audio, np.float32), "sample_rate": np.int64(sample_rate),
-              "mfcc": np.asarray(mfcc, np.float32), "labels": np.array(labels),
-              "probabilities": np.asarray(probabilities, np.float32), "state_names": np.array(state_names)}
+    arrays = {
+        "audio": np.asarray(audio, np.float32),
+        "sample_rate": np.int64(sample_rate),
+        "mfcc": np.asarray(mfcc, np.float32),
+        "labels": np.array(labels),
+        "probabilities": np.asarray(probabilities, np.float32),
+        "state_names": np.array(state_names),
+    }
     arrays.update({name: states[:, :, index] for index, name in enumerate(state_names)})
     write_atomically(path, lambda file: np.savez(file, **arrays))

@@ -25,9 +25,13 @@ IMPRINT_MARGIN = 0.5  # on average over its clips, an imprinted label starts thi
 
 
 @torch.no_grad()
-def embed(model: KeywordClassifier, waveforms: np.ndarray, batch_size: int = 128,
-          features: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
-          generator: torch.Generator | None = None) -> torch.Tensor:
+def embed(
+    model: KeywordClassifier,
+    waveforms: np.ndarray,
+    batch_size: int = 128,
+    features: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """Pooled top-layer states, the head's input: (clips, samples) -> (clips, directions * hidden).
 
     `features(batch, generator)` maps clips to MFCC (an augmenter, say); the model's own front end
@@ -44,8 +48,9 @@ def embed(model: KeywordClassifier, waveforms: np.ndarray, batch_size: int = 128
 
 
 @torch.no_grad()
-def grow_labels(model: KeywordClassifier, labels: Sequence[str],
-                examples: Mapping[str, np.ndarray] | None = None) -> KeywordClassifier:
+def grow_labels(
+    model: KeywordClassifier, labels: Sequence[str], examples: Mapping[str, np.ndarray] | None = None
+) -> KeywordClassifier:
     """A copy of `model` whose labels are its own followed by the new ones in `labels`.
 
     `examples` maps a new label to clips (clips, samples) used to imprint its row. Labels the
@@ -60,8 +65,7 @@ def grow_labels(model: KeywordClassifier, labels: Sequence[str],
     old_weight, old_bias = model.head.weight, model.head.bias  # (old, features), (old,)
     rows = [_row(model, label, (examples or {}).get(label)) for label in new]
     grown.head.weight.copy_(torch.cat([old_weight, *[weight[None] for weight, _ in rows]]))
-    grown.head.bias.copy_(torch.cat([old_bias, torch.stack([bias for _, bias in rows])])
-                          if rows else old_bias)
+    grown.head.bias.copy_(torch.cat([old_bias, torch.stack([bias for _, bias in rows])]) if rows else old_bias)
     grown.train(model.training)
     return grown
 

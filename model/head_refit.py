@@ -24,9 +24,14 @@ from model.grow import embed
 from model.training import class_weights
 
 
-def refit_on_clips(model: KeywordClassifier, clips: ClipSet, copies: np.ndarray,
-                   features: Callable[[torch.Tensor, torch.Generator], torch.Tensor], generator: torch.Generator,
-                   anchor: float) -> tuple[float, float]:
+def refit_on_clips(
+    model: KeywordClassifier,
+    clips: ClipSet,
+    copies: np.ndarray,
+    features: Callable[[torch.Tensor, torch.Generator], torch.Tensor],
+    generator: torch.Generator,
+    anchor: float,
+) -> tuple[float, float]:
     """Refit the head on clip i's embedding `copies[i]` times, each through `features` anew.
 
     Returns the objective before and after (`refit_head`).
@@ -36,8 +41,9 @@ def refit_on_clips(model: KeywordClassifier, clips: ClipSet, copies: np.ndarray,
     return refit_head(model, embeddings, torch.from_numpy(clips.targets[indices]).to(model.device), anchor)
 
 
-def refit_head(model: KeywordClassifier, embeddings: torch.Tensor, targets: torch.Tensor, anchor: float,
-               iterations: int = 100) -> tuple[float, float]:
+def refit_head(
+    model: KeywordClassifier, embeddings: torch.Tensor, targets: torch.Tensor, anchor: float, iterations: int = 100
+) -> tuple[float, float]:
     """Solve the head in place: balanced cross-entropy + anchor * ||W - W_finetuned||^2, by L-BFGS.
 
     Returns the objective before and after. The bias is not anchored (one number a class).
@@ -49,8 +55,10 @@ def refit_head(model: KeywordClassifier, embeddings: torch.Tensor, targets: torc
 
     def objective() -> torch.Tensor:
         logits = embeddings @ weight.T + bias  # (n, classes)
-        return nn.functional.cross_entropy(logits, targets, weight=balance) \
+        return (
+            nn.functional.cross_entropy(logits, targets, weight=balance)
             + anchor * (weight - start_weight).square().sum()
+        )
 
     optimizer = torch.optim.LBFGS([weight, bias], max_iter=iterations, line_search_fn="strong_wolfe")
 

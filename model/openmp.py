@@ -17,8 +17,11 @@ from __future__ import annotations
 import os
 import sys
 
-WAITING = ({"OMP_WAIT_POLICY": "ACTIVE", "GOMP_SPINCOUNT": "1000"} if sys.platform.startswith("linux")
-           else {"OMP_WAIT_POLICY": "PASSIVE"})
+WAITING = (
+    {"OMP_WAIT_POLICY": "ACTIVE", "GOMP_SPINCOUNT": "1000"}
+    if sys.platform.startswith("linux")
+    else {"OMP_WAIT_POLICY": "PASSIVE"}
+)
 
 
 def set_waiting() -> None:

@@ -129,8 +129,9 @@ class Recognizer:
         results = []
         for hop in ends:
             start = hop * self.hop_samples - self._seen  # window [start, start + window) in buffer
-            results.append(self.process(buffer[start : start + self.window_samples],
-                                        hop * self.hop_samples / self.sample_rate))
+            results.append(
+                self.process(buffer[start : start + self.window_samples], hop * self.hop_samples / self.sample_rate)
+            )
         self._tail = buffer[-self.window_samples :]
         self._seen += len(chunk)
         return results
@@ -142,7 +143,6 @@ class Recognizer:
         return [result for begin in range(0, len(audio), step) for result in self.feed(audio[begin : begin + step])]
 
 
-
 class LiveRecognizer:
     """Runs `recognizer.feed` in a worker thread on everything a source writes to `ring`.
 
@@ -152,8 +152,14 @@ class LiveRecognizer:
     time. Exceptions never escape: they are logged and passed to `on_error`, and the worker stops.
     """
 
-    def __init__(self, recognizer: Recognizer, ring: RingBuffer, on_result: Callable[[RecognitionResult], None],
-                 on_error: Callable[[str], None] | None = None, max_lag_seconds: float = 0.5) -> None:
+    def __init__(
+        self,
+        recognizer: Recognizer,
+        ring: RingBuffer,
+        on_result: Callable[[RecognitionResult], None],
+        on_error: Callable[[str], None] | None = None,
+        max_lag_seconds: float = 0.5,
+    ) -> None:
         self.recognizer = recognizer
         self.ring = ring
         self.on_result = on_result

@@ -51,8 +51,10 @@ class RecognizerConfig:
         if self.minimum_count < 1:
             raise ValueError(f"minimum_count must be at least 1, got {self.minimum_count}")
         if not 0 <= self.release_threshold <= self.detection_threshold <= 1:
-            raise ValueError(f"need 0 <= release_threshold <= detection_threshold <= 1, got "
-                             f"{self.release_threshold}, {self.detection_threshold}")
+            raise ValueError(
+                f"need 0 <= release_threshold <= detection_threshold <= 1, got "
+                f"{self.release_threshold}, {self.detection_threshold}"
+            )
 
     def with_threshold(self, threshold: float) -> RecognizerConfig:
         """These settings with another detection threshold; the release threshold is lowered to it if it was above."""

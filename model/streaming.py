@@ -49,9 +49,15 @@ def word_bounds(clip: np.ndarray, frame: int, below_peak_db: float = 30.0) -> tu
     return int(loud[0] * frame), int(min(len(clip), (loud[-1] + 1) * frame))
 
 
-def build_stream(clips: Sequence[tuple[np.ndarray, str, bool]], seconds: float, rng: np.random.Generator,
-                 noise: Sequence[np.ndarray] = (), noise_rms: float = 0.01,
-                 gap_seconds: tuple[float, float] = (1.0, 3.0), config: FeatureConfig | None = None) -> Stream:
+def build_stream(
+    clips: Sequence[tuple[np.ndarray, str, bool]],
+    seconds: float,
+    rng: np.random.Generator,
+    noise: Sequence[np.ndarray] = (),
+    noise_rms: float = 0.01,
+    gap_seconds: tuple[float, float] = (1.0, 3.0),
+    config: FeatureConfig | None = None,
+) -> Stream:
     """Clips (audio (samples,), label, is_command) drawn at random, separated by random gaps, over noise.
 
     The stream is `seconds` long; word times come from each clip's loud part. Background is a
@@ -111,24 +117,28 @@ class StreamReport:
 
     def format_text(self) -> str:
         latency = "n/a" if self.median_latency is None else f"{self.median_latency * 1000:.0f} ms"
-        return (f"{self.seconds / 60:.1f} min, {self.words} command words, {self.detections} detections\n"
-                f"matched {self.matched_percent:.1f}%  (correct {self.correct_percent:.1f}%, "
-                f"wrong {self.wrong_percent:.1f}%)\n"
-                f"false accepts {self.false_accept_percent:.1f}% of words, "
-                f"{self.false_accepts_per_hour:.1f} per hour of non-command audio\n"
-                f"median latency, word end -> detection: {latency}  (tolerance {self.tolerance:g} s)")
+        return (
+            f"{self.seconds / 60:.1f} min, {self.words} command words, {self.detections} detections\n"
+            f"matched {self.matched_percent:.1f}%  (correct {self.correct_percent:.1f}%, "
+            f"wrong {self.wrong_percent:.1f}%)\n"
+            f"false accepts {self.false_accept_percent:.1f}% of words, "
+            f"{self.false_accepts_per_hour:.1f} per hour of non-command audio\n"
+            f"median latency, word end -> detection: {latency}  (tolerance {self.tolerance:g} s)"
+        )
 
 
-def score_detections(words: Sequence[SpokenWord], detections: Sequence[Detection], seconds: float,
-                     tolerance: float = 1.5) -> StreamReport:
+def score_detections(
+    words: Sequence[SpokenWord], detections: Sequence[Detection], seconds: float, tolerance: float = 1.5
+) -> StreamReport:
     """Match detections to words (TF's rule, see the module docstring) and compute the report."""
     commands = sorted((w for w in words if w.is_command), key=lambda w: w.start)
     matched = [False] * len(commands)
     correct = wrong = false_accepts = 0
     latencies = []
     for detection in sorted(detections, key=lambda d: d.time):
-        index = next((i for i, w in enumerate(commands)
-                      if not matched[i] and 0 <= detection.time - w.start <= tolerance), None)
+        index = next(
+            (i for i, w in enumerate(commands) if not matched[i] and 0 <= detection.time - w.start <= tolerance), None
+        )
         if index is None:
             false_accepts += 1
             continue
@@ -143,10 +153,18 @@ def score_detections(words: Sequence[SpokenWord], detections: Sequence[Detection
     n = len(commands)
     percent = (lambda count: 100.0 * count / n) if n else (lambda count: 0.0)
     return StreamReport(
-        seconds=seconds, words=n, detections=len(detections), correct=correct, wrong=wrong,
-        false_accepts=false_accepts, matched_percent=percent(correct + wrong), correct_percent=percent(correct),
-        wrong_percent=percent(wrong), false_accept_percent=percent(false_accepts),
+        seconds=seconds,
+        words=n,
+        detections=len(detections),
+        correct=correct,
+        wrong=wrong,
+        false_accepts=false_accepts,
+        matched_percent=percent(correct + wrong),
+        correct_percent=percent(correct),
+        wrong_percent=percent(wrong),
+        false_accept_percent=percent(false_accepts),
         false_accepts_per_hour=false_accepts / non_command_hours if non_command_hours else 0.0,
         non_command_hours=non_command_hours,
-        median_latency=float(np.median(latencies)) if latencies else None, tolerance=tolerance,
+        median_latency=float(np.median(latencies)) if latencies else None,
+        tolerance=tolerance,
     )

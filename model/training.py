@@ -124,8 +124,11 @@ def train_model(
     steps_per_epoch = -(-len(train) // config.batch_size)
     words, word_names = word_targets(train)
     words = torch.from_numpy(words)
-    word_head = nn.Linear(model.recurrent.output_size, len(word_names)).to(device) \
-        if config.word_loss_weight and word_names else None
+    word_head = (
+        nn.Linear(model.recurrent.output_size, len(word_names)).to(device)
+        if config.word_loss_weight and word_names
+        else None
+    )
     word_loss = nn.CrossEntropyLoss(ignore_index=NO_WORD)
     parameters = [*model.parameters(), *(word_head.parameters() if word_head is not None else [])]
     optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
@@ -148,8 +151,13 @@ def train_model(
         model.train()
         order = torch.randperm(len(train), generator=order_generator)
         total_loss, correct = 0.0, 0
-        batches = tqdm(order.split(config.batch_size), desc=f"epoch {epoch}/{config.epochs}", disable=not progress,
-                       unit="batch", leave=False)
+        batches = tqdm(
+            order.split(config.batch_size),
+            desc=f"epoch {epoch}/{config.epochs}",
+            disable=not progress,
+            unit="batch",
+            leave=False,
+        )
         for indices in batches:
             if should_stop():
                 result.stopped = True
@@ -173,21 +181,39 @@ def train_model(
         accuracy = evaluate(kept, validation).accuracy if validation is not None and len(validation) else None
         score = accuracy if accuracy is not None else -total_loss
         is_best = score > best_score
-        report = EpochReport(epoch, config.epochs, total_loss / len(train), correct / len(train), accuracy,
-                             time.perf_counter() - started, is_best)
+        report = EpochReport(
+            epoch,
+            config.epochs,
+            total_loss / len(train),
+            correct / len(train),
+            accuracy,
+            time.perf_counter() - started,
+            is_best,
+        )
         result.history.append(report)
         if is_best:
             best_score, result.best_epoch, result.best_accuracy = score, epoch, accuracy
             if out_dir is not None:
-                training = {**(summary or {}), "config": asdict(config), "best_epoch": epoch,
-                            "train_clips": len(train), "history": [asdict(r) for r in result.history]}
-                save_checkpoint(kept, out_dir, training=training,
-                                metrics={"validation_accuracy": accuracy, "train_accuracy": report.train_accuracy})
+                training = {
+                    **(summary or {}),
+                    "config": asdict(config),
+                    "best_epoch": epoch,
+                    "train_clips": len(train),
+                    "history": [asdict(r) for r in result.history],
+                }
+                save_checkpoint(
+                    kept,
+                    out_dir,
+                    training=training,
+                    metrics={"validation_accuracy": accuracy, "train_accuracy": report.train_accuracy},
+                )
         if progress:
             shown = "n/a" if accuracy is None else f"{accuracy:.2%}"
-            tqdm.write(f"epoch {epoch}/{config.epochs}  loss {report.train_loss:.4f}  "
-                       f"train {report.train_accuracy:.2%}  validation {shown}  {report.seconds:.1f}s"
-                       + ("  (best, saved)" if is_best and out_dir is not None else ""))
+            tqdm.write(
+                f"epoch {epoch}/{config.epochs}  loss {report.train_loss:.4f}  "
+                f"train {report.train_accuracy:.2%}  validation {shown}  {report.seconds:.1f}s"
+                + ("  (best, saved)" if is_best and out_dir is not None else "")
+            )
         if on_epoch is not None:
             on_epoch(report)
     return result

@@ -39,23 +39,39 @@ class Version:
     summary: dict = field(default_factory=dict)
 
     def to_dict(self, root: Path) -> dict:
-        return {"id": self.id, "path": self.path.relative_to(root).as_posix(), "parent": self.parent,
-                "time": self.time, "labels": list(self.labels), "before": self.before, "after": self.after,
-                "summary": self.summary}
+        return {
+            "id": self.id,
+            "path": self.path.relative_to(root).as_posix(),
+            "parent": self.parent,
+            "time": self.time,
+            "labels": list(self.labels),
+            "before": self.before,
+            "after": self.after,
+            "summary": self.summary,
+        }
 
     @classmethod
     def from_dict(cls, data: dict, root: Path) -> Version:
-        return cls(id=data["id"], path=root / data["path"], parent=data.get("parent", ""), time=data.get("time", ""),
-                   labels=tuple(data.get("labels", ())), before=data.get("before", {}), after=data.get("after", {}),
-                   summary=data.get("summary", {}))
+        return cls(
+            id=data["id"],
+            path=root / data["path"],
+            parent=data.get("parent", ""),
+            time=data.get("time", ""),
+            labels=tuple(data.get("labels", ())),
+            before=data.get("before", {}),
+            after=data.get("after", {}),
+            summary=data.get("summary", {}),
+        )
 
 
-def save_finetuned(model: KeywordClassifier, folder: str | os.PathLike, parent: str, before: dict, after: dict,
-                   summary: dict) -> Path:
+def save_finetuned(
+    model: KeywordClassifier, folder: str | os.PathLike, parent: str, before: dict, after: dict, summary: dict
+) -> Path:
     """A fine-tuned model folder: its recipe (`summary`), the model it started from and its held-out
     scores before and after, which Versions… and `finetune --out` record alike."""
-    return save_checkpoint(model, folder, training=summary,
-                           metrics={"held_out_before": before, "held_out_after": after, "parent": parent})
+    return save_checkpoint(
+        model, folder, training=summary, metrics={"held_out_before": before, "held_out_after": after, "parent": parent}
+    )
 
 
 class VersionStore:
@@ -91,16 +107,25 @@ class VersionStore:
         current = self.current
         return current.path if current is not None else Path(default)
 
-    def add(self, model: KeywordClassifier, parent: str, before: dict, after: dict, summary: dict,
-            make_current: bool = True) -> Version:
+    def add(
+        self, model: KeywordClassifier, parent: str, before: dict, after: dict, summary: dict, make_current: bool = True
+    ) -> Version:
         """Save `model` as the next version (and make it current); returns its entry."""
         number = 1 + max((int(v.id[1:]) for v in self._versions if v.id[1:].isdigit()), default=0)
         while (self.root / f"v{number:04d}").exists():  # an unlisted folder a crash left: keep it, skip it
             number += 1
         version_id = f"v{number:04d}"
         folder = save_finetuned(model, self.root / version_id, parent, before, after, summary)
-        version = Version(version_id, folder, parent, datetime.now().astimezone().isoformat(timespec="seconds"),
-                          tuple(model.labels), before, after, summary)
+        version = Version(
+            version_id,
+            folder,
+            parent,
+            datetime.now().astimezone().isoformat(timespec="seconds"),
+            tuple(model.labels),
+            before,
+            after,
+            summary,
+        )
         self._versions.append(version)
         if make_current:
             self._current = version_id
@@ -115,8 +140,10 @@ class VersionStore:
         return version
 
     def _write(self) -> None:
-        write_json_atomically(self.root / INDEX_FILE, {
-            "current": self._current, "versions": [version.to_dict(self.root) for version in self._versions]})
+        write_json_atomically(
+            self.root / INDEX_FILE,
+            {"current": self._current, "versions": [version.to_dict(self.root) for version in self._versions]},
+        )
 
 
 def export_model(folder: str | os.PathLike, destination: str | os.PathLike) -> Path:

@@ -67,8 +67,9 @@ def tiny_model(tmp_path_factory):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny matrices: one thread is 5x faster than two on a busy 2-core machine
     try:
-        train_model(model, clips, None, TrainConfig(epochs=12, batch_size=16, learning_rate=0.01, seed=1),
-                    progress=False)
+        train_model(
+            model, clips, None, TrainConfig(epochs=12, batch_size=16, learning_rate=0.01, seed=1), progress=False
+        )
     finally:
         torch.set_num_threads(threads)
     return save_checkpoint(model, folder)
@@ -76,10 +77,12 @@ def tiny_model(tmp_path_factory):
 
 # The app's tests: a window without sound devices, and the frames the live panel draws.
 
+
 def no_sound_devices():
     """A sounddevice stand-in for a machine without any audio input."""
-    return SimpleNamespace(query_hostapis=lambda: [{"name": "ALSA"}], query_devices=lambda: [],
-                           default=SimpleNamespace(device=(-1, -1)))
+    return SimpleNamespace(
+        query_hostapis=lambda: [{"name": "ALSA"}], query_devices=lambda: [], default=SimpleNamespace(device=(-1, -1))
+    )
 
 
 @pytest.fixture
@@ -113,8 +116,15 @@ def result(time, window, traced=True, detection=None):
         features = np.tile(np.arange(101, dtype=np.float32)[:, None], (1, 5))[None]  # (1, time, n_mfcc)
         states = np.random.default_rng(0).random((2, 2, 6, 1, 101, 4)).astype(np.float32)
         trace = SimpleNamespace(states=states, features=features, state_names=STATE_NAMES)
-    return SimpleNamespace(time=time, window=window, probabilities=np.array([0.2, 0.8]),
-                           scores=np.array([0.7, 0.3]), detection=detection, gated=not traced, trace=trace)
+    return SimpleNamespace(
+        time=time,
+        window=window,
+        probabilities=np.array([0.2, 0.8]),
+        scores=np.array([0.7, 0.3]),
+        detection=detection,
+        gated=not traced,
+        trace=trace,
+    )
 
 
 def builder():

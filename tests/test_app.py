@@ -157,8 +157,9 @@ def test_gui_time_per_frame_update_fits_the_hop(qtbot, open_window, deep_model, 
 
 
 def test_a_broken_versions_index_falls_back_to_the_shipped_model_and_says_why(tmp_path):
-    VersionStore(tmp_path / "models").add(KeywordClassifier(ModelConfig(labels=("yes", "no"), hidden_size=8)),
-                                          "shipped", {}, {}, {})
+    VersionStore(tmp_path / "models").add(
+        KeywordClassifier(ModelConfig(labels=("yes", "no"), hidden_size=8)), "shipped", {}, {}, {}
+    )
     assert current_model(str(tmp_path))[0] == str(tmp_path / "models" / "v0001")
     (tmp_path / "models" / INDEX_FILE).write_text("[]")
     path, problem = current_model(str(tmp_path))
@@ -168,11 +169,27 @@ def test_a_broken_versions_index_falls_back_to_the_shipped_model_and_says_why(tm
 def test_screenshot_option_renders_the_window_and_quits(tmp_path, tiny_model, demo_wav):
     """As a user runs it: its own process (an app.exec() inside pytest would upset later tests)."""
     shot = tmp_path / "shot.png"
-    command = [sys.executable, str(ROOT / "main.py"), "--model", str(tiny_model), "--device", "cpu",
-               "--file", str(demo_wav), "--speed", "4", "--screenshot", str(shot), "--quit-after", "2.5",
-               "--data-dir", str(tmp_path / "data")]
-    done = subprocess.run(command, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, capture_output=True,
-                          text=True, timeout=120)
+    command = [
+        sys.executable,
+        str(ROOT / "main.py"),
+        "--model",
+        str(tiny_model),
+        "--device",
+        "cpu",
+        "--file",
+        str(demo_wav),
+        "--speed",
+        "4",
+        "--screenshot",
+        str(shot),
+        "--quit-after",
+        "2.5",
+        "--data-dir",
+        str(tmp_path / "data"),
+    ]
+    done = subprocess.run(
+        command, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert shot.stat().st_size > 10_000
     assert run_app(["--file", str(tmp_path / "missing.wav")]) == 2  # refused before any window opens
@@ -190,8 +207,9 @@ def test_the_live_panel_says_when_the_input_clips(qtbot):
 def sound_devices(*names: str) -> SimpleNamespace:
     """A sounddevice stand-in listing these inputs (the tests below never open one)."""
     listed = [{"name": name, "max_input_channels": 1, "default_samplerate": 16_000.0, "hostapi": 0} for name in names]
-    return SimpleNamespace(query_hostapis=lambda: [{"name": "ALSA"}], query_devices=lambda: listed,
-                           default=SimpleNamespace(device=(0, -1)))
+    return SimpleNamespace(
+        query_hostapis=lambda: [{"name": "ALSA"}], query_devices=lambda: listed, default=SimpleNamespace(device=(0, -1))
+    )
 
 
 def test_the_window_comes_back_as_it_was_left(qtbot, tmp_path, open_window, tiny_model):
@@ -218,18 +236,23 @@ def test_the_window_comes_back_as_it_was_left(qtbot, tmp_path, open_window, tiny
     assert again.splitter.sizes() == sizes
     assert again.gate_panel.view() == {"layer": 1, "direction": 1, "order": "f"}
     again.gate_panel.show_live(builder().add(result(0.1, tone_clip("rise", 0))))  # the layers listed: still layer 2
-    assert (again.gate_panel.layer_box.currentText(), again.gate_panel.direction_box.currentText()) == \
-        ("2", "backward")
+    assert (again.gate_panel.layer_box.currentText(), again.gate_panel.direction_box.currentText()) == ("2", "backward")
     again.close()
     unplugged = open_window(tiny_model, autostart=False, data_dir=data, sd=sound_devices("Laptop mic"))
     qtbot.waitUntil(lambda: "USB mic, is not connected" in unplugged.controls.source_box.toolTip())
     assert unplugged.choice.device is None
-    told = open_window(tiny_model, SourceChoice(device="Laptop mic"), autostart=False, data_dir=data,
-                       sd=sound_devices("Laptop mic", "USB mic"))
+    told = open_window(
+        tiny_model,
+        SourceChoice(device="Laptop mic"),
+        autostart=False,
+        data_dir=data,
+        sd=sound_devices("Laptop mic", "USB mic"),
+    )
     qtbot.waitUntil(lambda: told.controls.source_box.count() == 3)
     assert told.choice.device == "Laptop mic"  # --input wins over what was remembered
-    fresh = open_window(tiny_model, autostart=False, data_dir=data, sd=sound_devices("Laptop mic", "USB mic"),
-                        remember=False)  # as --screenshot opens it
+    fresh = open_window(
+        tiny_model, autostart=False, data_dir=data, sd=sound_devices("Laptop mic", "USB mic"), remember=False
+    )  # as --screenshot opens it
     qtbot.waitUntil(lambda: fresh.controls.source_box.count() == 3)
     assert fresh.choice.device is None and fresh.tabs.currentIndex() == 0
     settings = Path(data) / "window.ini"
@@ -238,9 +261,9 @@ def test_the_window_comes_back_as_it_was_left(qtbot, tmp_path, open_window, tiny
     assert edited.tabs.currentIndex() == 0 and edited.gate_panel.view()["layer"] == 0  # not numbers: as new
 
 
-
-def test_dragging_the_threshold_line_sets_the_threshold_for_now_and_next_time(qtbot, tmp_path, open_window, tiny_model,
-                                                                               demo_wav):
+def test_dragging_the_threshold_line_sets_the_threshold_for_now_and_next_time(
+    qtbot, tmp_path, open_window, tiny_model, demo_wav
+):
     data = str(tmp_path / "data")
     window = open_window(tiny_model, SourceChoice(file=str(demo_wav), loop=True), data_dir=data)
     qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Listening"), timeout=10_000)

@@ -1,6 +1,5 @@
 """What the window draws, computed without Qt: saturation, unit order, and the scrolling history."""
 
-
 import numpy as np
 
 from app.frames import SILENT_DB, level_db

@@ -267,7 +267,11 @@ def test_runs_on_cuda(words):
 def test_settings_from_the_command_line():
     config = AugmentConfig().with_settings(["noise_prob=0.25", "snr_db_range=0,20", "time_masks=3"])
     assert (config.noise_prob, config.snr_db_range, config.time_masks) == (0.25, (0.0, 20.0), 3)
-    for bad, message in [("noise=1", "KEY=VALUE"), ("noise_prob", "KEY=VALUE"), ("time_masks=x", "not a int"),
-                         ("noise_prob=2", "probability")]:
+    for bad, message in [
+        ("noise=1", "KEY=VALUE"),
+        ("noise_prob", "KEY=VALUE"),
+        ("time_masks=x", "not a int"),
+        ("noise_prob=2", "probability"),
+    ]:
         with pytest.raises(ValueError, match=message):
             AugmentConfig().with_settings([bad])

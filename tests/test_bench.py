@@ -34,8 +34,9 @@ from tests.conftest import tone_clip, tone_word
 
 def test_bench_reports_latency_ratio_and_throughput(tmp_path, capsys):
     threads = torch.get_num_threads()
-    status = main(["bench", "--json", "--runs", "50", "--train-clips", "64", "--model", str(tmp_path / "none"),
-                   "--threads", "1"])
+    status = main(
+        ["bench", "--json", "--runs", "50", "--train-clips", "64", "--model", str(tmp_path / "none"), "--threads", "1"]
+    )
     assert status == 0 and torch.get_num_threads() == threads  # the setting does not leak
     report = json.loads(capsys.readouterr().out)
     (cpu,) = [entry for entry in report["results"] if entry["device"] == "cpu"]
@@ -110,10 +111,33 @@ def test_own_voice_bench_keeps_the_takes_and_the_model_when_asked(tmp_path, tiny
     for speaker in range(4):
         for word in ("fall", "rise"):
             write_wav(own_voice / word / f"take{speaker}.wav", tone_clip(word, speaker))
-    options = ["--own-voice", str(own_voice), "--base", str(tiny_model), "--words", "fall,rise", "--takes", "2",
-               "--freeze", "0", "--epochs", "1", "--per-word", "0", "--unknown", "0", "--check-per-word", "0",
-               "--check-unknown", "0", "--threads", "1",
-               "--keep", str(keep), "--json"]
+    options = [
+        "--own-voice",
+        str(own_voice),
+        "--base",
+        str(tiny_model),
+        "--words",
+        "fall,rise",
+        "--takes",
+        "2",
+        "--freeze",
+        "0",
+        "--epochs",
+        "1",
+        "--per-word",
+        "0",
+        "--unknown",
+        "0",
+        "--check-per-word",
+        "0",
+        "--check-unknown",
+        "0",
+        "--threads",
+        "1",
+        "--keep",
+        str(keep),
+        "--json",
+    ]
     assert own_voice_bench(options) == 0
     figures = json.loads(capsys.readouterr().out)
     held = (keep / "takes" / "testing_list.txt").read_text().split()
@@ -132,9 +156,31 @@ def test_own_voice_bench_scores_the_speakers_other_words_and_records_some_as_unk
         for word in ("fall", "rise", "flat"):
             write_wav(own_voice / word / f"take{speaker}.wav", tone_clip(word, speaker))
         write_wav(own_voice / "hum" / f"take{speaker}.wav", tone_word(400.0, 0.0, seed=speaker))
-    options = ["--own-voice", str(own_voice), "--base", str(tiny_model), "--words", "fall,rise", "--takes", "2",
-               "--freeze", "0", "--epochs", "1", "--per-word", "0", "--unknown", "0", "--check-per-word", "0",
-               "--check-unknown", "0", "--threads", "1", "--json"]
+    options = [
+        "--own-voice",
+        str(own_voice),
+        "--base",
+        str(tiny_model),
+        "--words",
+        "fall,rise",
+        "--takes",
+        "2",
+        "--freeze",
+        "0",
+        "--epochs",
+        "1",
+        "--per-word",
+        "0",
+        "--unknown",
+        "0",
+        "--check-per-word",
+        "0",
+        "--check-unknown",
+        "0",
+        "--threads",
+        "1",
+        "--json",
+    ]
     assert own_voice_bench([*options, "--others", "flat", "--unknown-takes", "hum", "--keep", str(keep)]) == 0
     figures = json.loads(capsys.readouterr().out)
     others, recorded = figures["own_others"], figures["recorded_others"]
@@ -182,11 +228,18 @@ def test_other_words_skip_commands_and_taught_words_and_name_what_fires(tmp_path
     def other_word(seed: int) -> np.ndarray:  # a high level tone: none of the tiny model's words
         return tone_word(450.0, 0.0, seed=seed)
 
-    model = grow_labels(load_checkpoint(tiny_model).model, ["_unknown_"],
-                        {"_unknown_": np.stack([other_word(seed) for seed in range(5)])})
+    model = grow_labels(
+        load_checkpoint(tiny_model).model,
+        ["_unknown_"],
+        {"_unknown_": np.stack([other_word(seed) for seed in range(5)])},
+    )
     real = tmp_path / "real"
-    for folder, sound in (("left", lambda s: tone_clip("rise", s)), ("fall", lambda s: tone_clip("fall", s)),
-                          ("bird", other_word), ("wow", lambda s: tone_clip("rise", s))):
+    for folder, sound in (
+        ("left", lambda s: tone_clip("rise", s)),
+        ("fall", lambda s: tone_clip("fall", s)),
+        ("bird", other_word),
+        ("wow", lambda s: tone_clip("rise", s)),
+    ):
         for seed in range(10, 13):
             write_wav(real / folder / f"{seed}.wav", sound(seed))
     # "left" is a base command and "fall" a taught word: neither counts as another word
@@ -229,8 +282,10 @@ def test_openmp_bench_times_each_setting_in_its_own_process(monkeypatch, capsys)
     monkeypatch.setenv("GOMP_SPINCOUNT", "7")
     assert openmp_wait.main(["--steps", "1", "--repeats", "1", "--second-team", "--json"]) == 0
     figures = json.loads(capsys.readouterr().out)
-    assert figures["waiting"] == {"passive": {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": None},
-                                  "unset": {"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": None}}
+    assert figures["waiting"] == {
+        "passive": {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": None},
+        "unset": {"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": None},
+    }
     assert figures["second_team"] and set(figures["step_ms"]) == {"passive", "unset"}
     assert min(figures["step_ms"].values()) > 0
     assert figures["passive_over"]["unset"] == figures["step_ms"]["passive"] / figures["step_ms"]["unset"]
@@ -247,7 +302,6 @@ def test_word_spans_bench_counts_takes_per_file_and_names_the_odd_ones(tmp_path,
     figures = json.loads(capsys.readouterr().out)
     assert figures["files"] == 2 and figures["takes_per_file"] == {"1": 1, "2": 1}
     assert figures["not_one"] == [{"file": "left/twice.wav", "takes": 2}]
-
 
 
 def test_import_bench_times_the_take_worker_into_a_new_folder_each_time(tmp_path, capsys):

@@ -66,8 +66,13 @@ def device(name, rate=48_000.0, inputs=2):
 
 
 def make_sd():
-    return FakeSoundDevice([device("HDMI Output", inputs=0), device("Built-in Microphone", 44_100.0),
-                            device("USB Headset Mic", 48_000.0, inputs=1)])
+    return FakeSoundDevice(
+        [
+            device("HDMI Output", inputs=0),
+            device("Built-in Microphone", 44_100.0),
+            device("USB Headset Mic", 48_000.0, inputs=1),
+        ]
+    )
 
 
 def wait_until(condition, timeout=5.0):
@@ -145,8 +150,9 @@ def test_missing_device_gives_error_event_then_restart_works():
 def test_failing_open_and_vanishing_device_give_error_events():
     sd, events = make_sd(), []
     sd.devices[1]["broken"] = True
-    capture = MicrophoneCapture("Built-in Microphone", sd=sd, on_event=events.append, stall_seconds=0.3,
-                                startup_seconds=0.3)
+    capture = MicrophoneCapture(
+        "Built-in Microphone", sd=sd, on_event=events.append, stall_seconds=0.3, startup_seconds=0.3
+    )
     assert not capture.start()
     assert "PaErrorCode -9985" in events[-1].message
     sd.devices[1]["broken"] = False
@@ -231,5 +237,7 @@ def test_listen_lists_inputs_by_name(monkeypatch, capsys):
 
     monkeypatch.setattr(cli.listen, "list_input_devices", lambda: list_input_devices(make_sd()))
     assert cli.listen.main(["--list-inputs"]) == 0
-    assert capsys.readouterr().out.splitlines() == ["Built-in Microphone  (Fake API, 2 ch, 44100 Hz)",
-                                                    "USB Headset Mic  (Fake API, 1 ch, 48000 Hz)"]
+    assert capsys.readouterr().out.splitlines() == [
+        "Built-in Microphone  (Fake API, 2 ch, 44100 Hz)",
+        "USB Headset Mic  (Fake API, 1 ch, 48000 Hz)",
+    ]

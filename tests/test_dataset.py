@@ -26,8 +26,10 @@ def test_lists_define_validation_and_test(tmp_path):
     (root / "validation_list.txt").write_text("yes/aa_nohash_0.wav\n")
     (root / "testing_list.txt").write_text("no/bb_nohash_1.wav\ncat/cc_nohash_0.wav\n")
     clips = scan_folder(root, ("yes", "no", UNKNOWN))
-    by_split = {split: sorted(f"{c.path.parent.name}/{c.path.name}" for c in clips if c.split == split)
-                for split in ("validation", "test")}
+    by_split = {
+        split: sorted(f"{c.path.parent.name}/{c.path.name}" for c in clips if c.split == split)
+        for split in ("validation", "test")
+    }
     assert by_split == {"validation": ["yes/aa_nohash_0.wav"], "test": ["cat/cc_nohash_0.wav", "no/bb_nohash_1.wav"]}
     assert sum(c.split == "train" for c in clips) == len(clips) - 3
 

@@ -26,9 +26,30 @@ def corpus(tmp_path_factory):
 @pytest.fixture(scope="module")
 def trained(corpus, tmp_path_factory):
     out = tmp_path_factory.mktemp("model") / "tiny"
-    status = main(["train", "--data", str(corpus), "--out", str(out), "--epochs", "12", "--batch-size", "16",
-                   "--hidden-size", "16", "--layers", "1", "--lr", "0.01", "--seed", "1", "--quiet",
-                   "--device", "cpu"])
+    status = main(
+        [
+            "train",
+            "--data",
+            str(corpus),
+            "--out",
+            str(out),
+            "--epochs",
+            "12",
+            "--batch-size",
+            "16",
+            "--hidden-size",
+            "16",
+            "--layers",
+            "1",
+            "--lr",
+            "0.01",
+            "--seed",
+            "1",
+            "--quiet",
+            "--device",
+            "cpu",
+        ]
+    )
     assert status == 0
     return out
 
@@ -67,8 +88,22 @@ def test_eval_clip_db_scores_the_clips_clipped(trained, corpus, monkeypatch):
 
     monkeypatch.setattr(cli.evaluate, "evaluate", keep_clips)
     for drive in (None, "12"):
-        assert main(["eval", "--model", str(trained), "--data", str(corpus), "--json", "--device", "cpu",
-                     *(["--clip-db", drive] if drive else [])]) == 0
+        assert (
+            main(
+                [
+                    "eval",
+                    "--model",
+                    str(trained),
+                    "--data",
+                    str(corpus),
+                    "--json",
+                    "--device",
+                    "cpu",
+                    *(["--clip-db", drive] if drive else []),
+                ]
+            )
+            == 0
+        )
     plain, clipped = (np.abs(clips.waveforms) for clips in scored)
     assert plain.max() < 0.5 and (plain >= plain.max(axis=1, keepdims=True) * 0.99).mean() < 0.005
     assert np.all(clipped.max(axis=1) == 1.0) and (clipped == 1.0).mean() > 0.02
@@ -99,16 +134,60 @@ def test_checkpoint_records_training(trained):
 
 def test_same_seed_same_model(corpus, trained, tmp_path):
     again = tmp_path / "again"
-    main(["train", "--data", str(corpus), "--out", str(again), "--epochs", "12", "--batch-size", "16",
-          "--hidden-size", "16", "--layers", "1", "--lr", "0.01", "--seed", "1", "--quiet", "--device", "cpu"])
+    main(
+        [
+            "train",
+            "--data",
+            str(corpus),
+            "--out",
+            str(again),
+            "--epochs",
+            "12",
+            "--batch-size",
+            "16",
+            "--hidden-size",
+            "16",
+            "--layers",
+            "1",
+            "--lr",
+            "0.01",
+            "--seed",
+            "1",
+            "--quiet",
+            "--device",
+            "cpu",
+        ]
+    )
     assert (again / "model.safetensors").read_bytes() == (trained / "model.safetensors").read_bytes()
 
 
 def test_train_on_validation_keeps_test_clips_out(corpus, tmp_path, capsys):
     splits = Counter(clip.split for clip in scan_folder(corpus, TONE_WORDS))
     out = tmp_path / "final"
-    assert main(["train", "--data", str(corpus), "--out", str(out), "--epochs", "2", "--batch-size", "16",
-                 "--hidden-size", "8", "--layers", "1", "--train-on-validation", "--quiet", "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(corpus),
+                "--out",
+                str(out),
+                "--epochs",
+                "2",
+                "--batch-size",
+                "16",
+                "--hidden-size",
+                "8",
+                "--layers",
+                "1",
+                "--train-on-validation",
+                "--quiet",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["test_clips"] == splits["test"]
     training = json.loads((out / "config.json").read_text())["training"]
     assert training["train_clips"] == splits["train"] + splits["validation"] and splits["validation"] > 0
@@ -130,8 +209,12 @@ def test_user_errors_are_one_line(tmp_path, capsys):
 
 
 def test_accuracy_by_speaker_groups_on_the_nohash_prefix_largest_first():
-    paths = ["yes/flite-rms_nohash_a.wav", "no/flite-rms_nohash_b.wav", "yes/espeak-x_nohash_c.wav",
-             "up/flite-rms_nohash_d.wav"]
+    paths = [
+        "yes/flite-rms_nohash_a.wav",
+        "no/flite-rms_nohash_b.wav",
+        "yes/espeak-x_nohash_c.wav",
+        "up/flite-rms_nohash_d.wav",
+    ]
     groups = accuracy_by_speaker(paths, np.array([True, False, True, False]))
     assert list(groups) == ["flite-rms", "espeak-x"]
     assert groups["flite-rms"] == {"accuracy": pytest.approx(1 / 3), "n": 3}

@@ -86,8 +86,10 @@ def test_grown_head_keeps_old_logits_and_imprints_the_new_label(tiny_model):
 
 def test_adapt_learns_a_new_word_and_reports_before_and_after(tiny_model, takes, tmp_path):
     steps = []
-    outcome = adapt(request_for(tiny_model, takes, cache_dir=tmp_path / "cache"),
-                    on_progress=lambda phase, values: steps.append(phase))
+    outcome = adapt(
+        request_for(tiny_model, takes, cache_dir=tmp_path / "cache"),
+        on_progress=lambda phase, values: steps.append(phase),
+    )
     assert outcome.new_labels == ("dip",) and outcome.model.labels[-1] == "dip"
     assert outcome.counts["held_out"] == {"fall": 1, "flat": 1, "rise": 1, "dip": 1}
     assert outcome.before["per_label"]["dip"]["accuracy"] == 0.0  # the base cannot say it
@@ -105,8 +107,9 @@ def test_adapt_learns_a_new_word_and_reports_before_and_after(tiny_model, takes,
 
 
 def test_old_words_are_checked_on_voices_kept_out_of_training_and_cached(tiny_model, takes, tmp_path, monkeypatch):
-    request = request_for(tiny_model, takes, cache_dir=tmp_path / "cache",
-                          material=replace(NO_SPEECH, check_per_word=2, check_unknown=5))
+    request = request_for(
+        tiny_model, takes, cache_dir=tmp_path / "cache", material=replace(NO_SPEECH, check_per_word=2, check_unknown=5)
+    )
     outcome = adapt(request)
     before, after = outcome.old_words["before"], outcome.old_words["after"]
     assert before["commands_n"] == after["commands_n"] == 6  # fall, flat and rise, twice each
@@ -130,20 +133,26 @@ def test_old_words_counts_commands_and_other_words_kept_unknown(tiny_model):
     base = load_checkpoint(tiny_model).model
     model = grow_labels(base, (*base.labels, "_unknown_"), {"_unknown_": np.stack([dip(s) for s in range(4)])})
     clips = np.stack([tone_clip("rise", 50), tone_clip("fall", 51), dip(8), dip(9), tone_clip("rise", 52)])
-    checked = old_words(model, clips, ["rise", "fall", "_unknown_", "_unknown_", "_unknown_"],
-                        ["rise", "fall", "dip", "dipper", "riser"])
+    checked = old_words(
+        model,
+        clips,
+        ["rise", "fall", "_unknown_", "_unknown_", "_unknown_"],
+        ["rise", "fall", "dip", "dipper", "riser"],
+    )
     assert checked["commands_n"] == 2 and checked["others_n"] == 3
     assert checked["others_kept"] == pytest.approx(2 / 3) and checked["others_taken_for"] == {"rise": 1}
     assert checked["others_heard_as"] == {"rise": ["riser"]}  # the other word that now fires, by name
-    right = sum(model(torch.from_numpy(clips[:2])).argmax(1).numpy() == [base.labels.index("rise"),
-                                                                        base.labels.index("fall")])
+    right = sum(
+        model(torch.from_numpy(clips[:2])).argmax(1).numpy() == [base.labels.index("rise"), base.labels.index("fall")]
+    )
     assert checked["commands"] == right / 2 and sum(checked["per_command"].values()) == right
     assert set(checked["per_command"]) == {"rise", "fall"}
     fallen = {"before": {**checked, "others_kept": 0.9}, "after": checked}
     note = old_words_note(fallen)
     assert "other words kept _unknown_ 90.0% → 66.7% of 3 (the others taken for rise ×1 (riser))" in note
-    assert note.endswith("drag the threshold line up, or record the words they fire on as _unknown_ and fine-tune "
-                         "again.")  # 23 points fewer: new words fire on other words
+    assert note.endswith(
+        "drag the threshold line up, or record the words they fire on as _unknown_ and fine-tune again."
+    )  # 23 points fewer: new words fire on other words
     assert "threshold" not in old_words_note({"before": checked, "after": checked})
 
 
@@ -195,22 +204,34 @@ def test_adapt_sees_more_takes_less_often_each(tiny_model, takes, monkeypatch):
 
 def scored(**accuracies) -> dict:
     """An `accuracy` result with one held-out take per label."""
-    return {"per_label": {label: {"accuracy": value, "n": 1, "confused_with": {}}
-                          for label, value in accuracies.items()}}
+    return {
+        "per_label": {label: {"accuracy": value, "n": 1, "confused_with": {}} for label, value in accuracies.items()}
+    }
 
 
 def test_accuracy_lists_the_misheard_takes_most_confident_first(tiny_model, tmp_path):
     model = load_checkpoint(tiny_model).model
     clips = np.stack([tone_clip("fall", 1), tone_clip("rise", 2), tone_clip("rise", 3), tone_clip("fall", 4)])
     labels = ["fall", "fall", "fall", "rise"]  # the second and third were filed under the wrong word, the last too
-    paths = [tmp_path / "fall" / "a.wav", tmp_path / "fall" / "b.wav", tmp_path / "fall" / "c.wav",
-             tmp_path / "rise" / "d.wav"]
+    paths = [
+        tmp_path / "fall" / "a.wav",
+        tmp_path / "fall" / "b.wav",
+        tmp_path / "fall" / "c.wav",
+        tmp_path / "rise" / "d.wav",
+    ]
     scored = accuracy(model, clips, labels, paths)
     misheard = scored["misheard"]
     assert {error["take"]: error["taken_for"] for error in misheard} == {
-        "fall/b.wav": "rise", "fall/c.wav": "rise", "rise/d.wav": "fall"}
-    assert all(0.5 < error["confidence"] <= 1 and error["path"] == str(tmp_path / error["take"])
-               and error["label"] == error["take"].split("/")[0] for error in misheard)
+        "fall/b.wav": "rise",
+        "fall/c.wav": "rise",
+        "rise/d.wav": "fall",
+    }
+    assert all(
+        0.5 < error["confidence"] <= 1
+        and error["path"] == str(tmp_path / error["take"])
+        and error["label"] == error["take"].split("/")[0]
+        for error in misheard
+    )
     confidences = [error["confidence"] for error in misheard]
     assert confidences == sorted(confidences, reverse=True)
     wrong = sum(sum(stats["confused_with"].values()) for stats in scored["per_label"].values())
@@ -239,6 +260,7 @@ def test_threads_apply_to_training_and_scoring_keeps_the_callers_setting(tiny_mo
         def call(*args, **kwargs):
             seen.append((name, torch.get_num_threads()))
             return real(*args, **kwargs)
+
         return call
 
     for name in ("accuracy", "finetune"):
@@ -292,8 +314,10 @@ def test_a_version_is_exported_whole_and_never_over_another(qtbot, tiny_model, t
 
 def test_versions_list_the_old_words_check(qtbot, tiny_model, tmp_path):
     store, model = VersionStore(tmp_path / "models"), load_checkpoint(tiny_model).model
-    checked = {name: {"commands": 0.9, "commands_n": 80, "others_kept": kept, "others_n": 80,
-                      "others_taken_for": {"front": 3}} for name, kept in (("before", 0.9), ("after", 0.675))}
+    checked = {
+        name: {"commands": 0.9, "commands_n": 80, "others_kept": kept, "others_n": 80, "others_taken_for": {"front": 3}}
+        for name, kept in (("before", 0.9), ("after", 0.675))
+    }
     store.add(model, "shipped", {}, {"accuracy": 0.9}, {"old_words": checked})
     store.add(model, "v0001", {}, {"accuracy": 0.9}, {})  # made before the check existed
     store.add(model, "v0002", {}, {"accuracy": 0.9}, {"old_words": {"before": None}})  # an index edited by hand
@@ -314,18 +338,48 @@ def test_cli_prints_before_and_after_as_json(tiny_model, takes, tmp_path, capsys
         return real_adapt(request, **options)
 
     monkeypatch.setattr(cli.finetune, "adapt", adapt_and_keep_the_request)
-    code = finetune_main(["--base", str(tiny_model), "--data", str(takes), "--out", str(tmp_path / "out"), "--json",
-                          "--epochs", "3", "--lr", "0.01", "--freeze", "0", "--per-word", "0", "--unknown", "0",
-                          "--silence", "6", "--check-per-word", "1", "--cache", "none", "--device", "cpu",
-                          "--data-dir", str(tmp_path), "--threads", "1"])
+    code = finetune_main(
+        [
+            "--base",
+            str(tiny_model),
+            "--data",
+            str(takes),
+            "--out",
+            str(tmp_path / "out"),
+            "--json",
+            "--epochs",
+            "3",
+            "--lr",
+            "0.01",
+            "--freeze",
+            "0",
+            "--per-word",
+            "0",
+            "--unknown",
+            "0",
+            "--silence",
+            "6",
+            "--check-per-word",
+            "1",
+            "--cache",
+            "none",
+            "--device",
+            "cpu",
+            "--data-dir",
+            str(tmp_path),
+            "--threads",
+            "1",
+        ]
+    )
     assert code == 0 and [request.threads for request in requests] == [1]
     result = json.loads(capsys.readouterr().out)
     assert result["new_labels"] == ["dip"] and result["held_out_clips"] == 4 and result["unreadable"] == []
     assert result["after"] >= result["before"] and result["per_label"]["dip"]["after"] == 1.0
     assert result["per_label"]["dip"]["confused_with"] == {}
     assert result["old_words"]["after"]["commands_n"] == 3  # a clip of each tone word, from a test voice
-    assert result["weak_labels"] == {label: stats["after"] for label, stats in result["per_label"].items()
-                                     if stats["after"] < 0.95}
+    assert result["weak_labels"] == {
+        label: stats["after"] for label, stats in result["per_label"].items() if stats["after"] < 0.95
+    }
     wrong = sum(sum(stats["confused_with"].values()) for stats in result["per_label"].values())
     assert len(result["misheard"]) == wrong and all(Path(error["path"]).is_file() for error in result["misheard"])
     saved = load_checkpoint(tmp_path / "out")
@@ -341,10 +395,36 @@ def test_cli_names_the_misheard_takes(tiny_model, takes, tmp_path, capsys):
     write_wav(mixed / "fall" / "me_nohash_said-rise.wav", tone_clip("rise", 40))  # filed under the wrong word
     held = ["fall/me_nohash_said-rise.wav", "fall/me_nohash_fall0.wav", "rise/me_nohash_rise0.wav"]
     (mixed / "testing_list.txt").write_text("\n".join(held) + "\n")
-    code = finetune_main(["--base", str(tiny_model), "--data", str(mixed), "--out", str(tmp_path / "out"),
-                          "--epochs", "3", "--lr", "0.01", "--freeze", "0", "--per-word", "0", "--unknown", "0",
-                          "--silence", "6", "--check-per-word", "1", "--cache", "none", "--device", "cpu",
-                          "--data-dir", str(tmp_path)])
+    code = finetune_main(
+        [
+            "--base",
+            str(tiny_model),
+            "--data",
+            str(mixed),
+            "--out",
+            str(tmp_path / "out"),
+            "--epochs",
+            "3",
+            "--lr",
+            "0.01",
+            "--freeze",
+            "0",
+            "--per-word",
+            "0",
+            "--unknown",
+            "0",
+            "--silence",
+            "6",
+            "--check-per-word",
+            "1",
+            "--cache",
+            "none",
+            "--device",
+            "cpu",
+            "--data-dir",
+            str(tmp_path),
+        ]
+    )
     assert code == 0
     captured = capsys.readouterr()
     printed = captured.out
@@ -440,8 +520,7 @@ def test_the_live_view_stands_still_while_fine_tuning_runs(qtbot, tmp_path, open
     qtbot.waitUntil(lambda: len(window.update_seconds) > drawn, timeout=10_000)
 
 
-def test_a_take_is_looked_inside_from_the_takes_list_and_the_misheard_list(qtbot, tmp_path, open_window,
-                                                                          tiny_model):
+def test_a_take_is_looked_inside_from_the_takes_list_and_the_misheard_list(qtbot, tmp_path, open_window, tiny_model):
     window = open_window(tiny_model, autostart=False, data_dir=str(tmp_path / "data"))
     qtbot.waitUntil(lambda: bool(window.model_info), timeout=10_000)
     saved = window.recorder.store.save("fall", tone_clip("rise", 1))  # filed under the wrong word
@@ -455,19 +534,28 @@ def test_a_take_is_looked_inside_from_the_takes_list_and_the_misheard_list(qtbot
     expected = predict_probabilities(load_checkpoint(tiny_model).model, read_audio(saved.path)[None])[0]
     np.testing.assert_allclose(panel.frame.probabilities, expected, atol=1e-5)  # the trace path, as the fast one
     heard = window.model_info["labels"][int(expected.argmax())]
-    assert panel.window_label.text() == (f"held: take {saved.name} with {window.model_info['name']}, heard as "
-                                         f"“{heard}” {expected.max():.0%}")
+    assert panel.window_label.text() == (
+        f"held: take {saved.name} with {window.model_info['name']}, heard as “{heard}” {expected.max():.0%}"
+    )
     assert panel.frame.gates.states.shape[2:4] == (6, 101)  # i, f, g, o, c and h over the 101 frames of 1 s
 
     dialog = window.open_finetune()  # a misheard take, with the new model (a folder not in use)
     other = tmp_path / "v0001"
     shutil.copytree(tiny_model, other)
-    misheard = [{"take": saved.name, "path": str(saved.path), "label": "fall", "taken_for": "rise",
-                 "confidence": 0.9}]
+    misheard = [{"take": saved.name, "path": str(saved.path), "label": "fall", "taken_for": "rise", "confidence": 0.9}]
     scores = {"accuracy": 0.0, "n": 1, "per_label": {"fall": {"accuracy": 0.0, "n": 1, "confused_with": {"rise": 1}}}}
-    dialog._finished({"version": "v0001", "path": str(other), "before": scores,
-                      "after": {**scores, "misheard": misheard}, "seconds": {"training": 1.0}, "new_labels": [],
-                      "unreadable": [], "old_words": {}})
+    dialog._finished(
+        {
+            "version": "v0001",
+            "path": str(other),
+            "before": scores,
+            "after": {**scores, "misheard": misheard},
+            "seconds": {"training": 1.0},
+            "new_labels": [],
+            "unreadable": [],
+            "old_words": {},
+        }
+    )
     dialog.misheard.setCurrentRow(0)
     dialog.look_inside_misheard()
     qtbot.waitUntil(lambda: panel.title.startswith(f"take {saved.name} with v0001"), timeout=10_000)
@@ -483,21 +571,42 @@ def test_new_words_firing_on_other_words_brings_a_button_to_record_them(qtbot, t
     scores = {"accuracy": 1.0, "n": 1, "per_label": {"fall": {"accuracy": 1.0, "n": 1, "confused_with": {}}}}
 
     def check(kept_after: float) -> dict:
-        return {when: {"commands": 1.0, "commands_n": 8, "per_command": {}, "others_kept": kept, "others_n": 80,
-                       "others_taken_for": {}, "others_heard_as": {}}
-                for when, kept in (("before", 0.9), ("after", kept_after))}
+        return {
+            when: {
+                "commands": 1.0,
+                "commands_n": 8,
+                "per_command": {},
+                "others_kept": kept,
+                "others_n": 80,
+                "others_taken_for": {},
+                "others_heard_as": {},
+            }
+            for when, kept in (("before", 0.9), ("after", kept_after))
+        }
 
     def buttons() -> list[str]:
         widgets = (dialog.review_row.itemAt(i).widget() for i in range(dialog.review_row.count()))
         return [widget.text() for widget in widgets if widget is not None]
 
     for kept_after, shown in ((0.85, []), (0.7, ["Record words that fire, as _unknown_"])):  # 5 and 20 points fewer
-        dialog._finished({"version": "v0001", "path": "", "before": scores, "after": {**scores, "misheard": []},
-                          "seconds": {"training": 1.0}, "new_labels": [], "unreadable": [],
-                          "old_words": check(kept_after)})
+        dialog._finished(
+            {
+                "version": "v0001",
+                "path": "",
+                "before": scores,
+                "after": {**scores, "misheard": []},
+                "seconds": {"training": 1.0},
+                "new_labels": [],
+                "unreadable": [],
+                "old_words": check(kept_after),
+            }
+        )
         qtbot.waitUntil(lambda shown=shown: buttons() == shown)  # the last result's buttons go on the next loop
-    [button] = [dialog.review_row.itemAt(i).widget() for i in range(dialog.review_row.count())
-                if dialog.review_row.itemAt(i).widget() is not None]
+    [button] = [
+        dialog.review_row.itemAt(i).widget()
+        for i in range(dialog.review_row.count())
+        if dialog.review_row.itemAt(i).widget() is not None
+    ]
     button.click()
     assert window.tabs.currentWidget() is window.recorder and window.recorder.current_label() == "_unknown_"
 
@@ -509,16 +618,37 @@ def test_dialog_lists_the_misheard_takes_plays_shows_and_follows_them(qtbot, tmp
     window.recorder.refresh()
     dialog = window.open_finetune()
     take, name = saved.path, saved.name
-    misheard = [{"take": name, "path": str(take), "label": "fall", "taken_for": "rise", "confidence": 0.91},
-                {"take": "fall/gone.wav", "path": str(take.with_name("gone.wav")), "label": "fall",
-                 "taken_for": "dip", "confidence": 0.6}]
-    scores = {"accuracy": 0.5, "n": 4, "per_label": {"fall": {"accuracy": 0.5, "n": 4,
-                                                            "confused_with": {"rise": 1, "dip": 1}}}}
-    dialog._finished({"version": "v0001", "path": "", "before": scores, "after": {**scores, "misheard": misheard},
-                      "seconds": {"training": 1.0}, "new_labels": [], "unreadable": [str(take.with_name("bad.wav"))],
-                      "old_words": {}})
-    assert [dialog.misheard.item(row).text() for row in range(2)] == [f"fall → rise (91%)  {take.name}",
-                                                                      "fall → dip (60%)  gone.wav"]
+    misheard = [
+        {"take": name, "path": str(take), "label": "fall", "taken_for": "rise", "confidence": 0.91},
+        {
+            "take": "fall/gone.wav",
+            "path": str(take.with_name("gone.wav")),
+            "label": "fall",
+            "taken_for": "dip",
+            "confidence": 0.6,
+        },
+    ]
+    scores = {
+        "accuracy": 0.5,
+        "n": 4,
+        "per_label": {"fall": {"accuracy": 0.5, "n": 4, "confused_with": {"rise": 1, "dip": 1}}},
+    }
+    dialog._finished(
+        {
+            "version": "v0001",
+            "path": "",
+            "before": scores,
+            "after": {**scores, "misheard": misheard},
+            "seconds": {"training": 1.0},
+            "new_labels": [],
+            "unreadable": [str(take.with_name("bad.wav"))],
+            "old_words": {},
+        }
+    )
+    assert [dialog.misheard.item(row).text() for row in range(2)] == [
+        f"fall → rise (91%)  {take.name}",
+        "fall → dip (60%)  gone.wav",
+    ]
     assert dialog.advice.text().startswith("Left out 1 take that could not be read: fall/bad.wav. Record it again")
     played = []
     window.play_requested.connect(lambda audio, rate: played.append((audio, rate)))
@@ -554,8 +684,11 @@ def test_dialog_lists_the_misheard_takes_plays_shows_and_follows_them(qtbot, tmp
     assert dialog.misheard.item(1).text() == "fall → dip (60%)  gone.wav"  # other entries stay as they were
     window.recorder.store.save("fall", tone_clip("fall", 2))  # beside the take now under "rise"
     window.tabs.setCurrentIndex(0)
-    [review] = [dialog.review_row.itemAt(index).widget() for index in range(dialog.review_row.count())
-                if dialog.review_row.itemAt(index).widget() is not None]
+    [review] = [
+        dialog.review_row.itemAt(index).widget()
+        for index in range(dialog.review_row.count())
+        if dialog.review_row.itemAt(index).widget() is not None
+    ]
     assert review.text() == "Review fall's takes"  # the word below 95 %
     review.click()  # its takes, alone, where more can be recorded
     recorder = window.recorder
@@ -566,8 +699,9 @@ def test_dialog_lists_the_misheard_takes_plays_shows_and_follows_them(qtbot, tmp
     dialog.close()
 
 
-def test_dialog_draws_the_curves_twice_a_second_and_says_what_follows_the_last_step(qtbot, tmp_path, open_window,
-                                                                                    tiny_model):
+def test_dialog_draws_the_curves_twice_a_second_and_says_what_follows_the_last_step(
+    qtbot, tmp_path, open_window, tiny_model
+):
     window = open_window(tiny_model, autostart=False, data_dir=str(tmp_path / "data"))
     qtbot.waitUntil(lambda: bool(window.model_info), timeout=10_000)
     dialog = window.open_finetune()

@@ -78,8 +78,9 @@ def test_finetune_refits_only_when_asked(tiny_model):
     assert result.refit_objective is not None and result.refit_objective[1] <= result.refit_objective[0]
     assert result.refit_seconds > 0
     plain = load_checkpoint(tiny_model).model
-    result = finetune(plain, clips, FinetuneConfig(**{**config.to_dict(), "refit_copies": 0}),
-                      repeats=np.full(len(clips), 2))
+    result = finetune(
+        plain, clips, FinetuneConfig(**{**config.to_dict(), "refit_copies": 0}), repeats=np.full(len(clips), 2)
+    )
     assert result.refit_objective is None
     assert not torch.equal(refit.head.weight, plain.head.weight)
     assert torch.equal(refit.recurrent.layers.weight_hh_l0, plain.recurrent.layers.weight_hh_l0)
@@ -90,8 +91,9 @@ def test_a_stop_after_the_last_step_skips_the_refit_and_marks_the_result_stopped
     model = load_checkpoint(tiny_model).model
     steps = -(-len(clips) // 8)
     polls = iter(range(1000))
-    result = finetune(model, clips, FinetuneConfig(epochs=1, batch_size=8, freeze_layers=0),
-                      should_stop=lambda: next(polls) >= steps)  # the training steps pass, then a stop
+    result = finetune(
+        model, clips, FinetuneConfig(epochs=1, batch_size=8, freeze_layers=0), should_stop=lambda: next(polls) >= steps
+    )  # the training steps pass, then a stop
     assert len(result.steps) == steps
     assert result.stopped and result.refit_objective is None
 

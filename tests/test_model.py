@@ -72,9 +72,13 @@ def test_default_config_is_the_12_class_bilstm():
 
 @pytest.mark.parametrize(
     "overrides, message",
-    [({"cell": "transformer"}, "unknown cell"), ({"labels": ("a", "a")}, "distinct"),
-     ({"labels": ("a", "b/c")}, "separator"), ({"labels": ("a", "_background_noise_")}, "reserved"),
-     ({"dropout": 1.5}, "dropout")],
+    [
+        ({"cell": "transformer"}, "unknown cell"),
+        ({"labels": ("a", "a")}, "distinct"),
+        ({"labels": ("a", "b/c")}, "separator"),
+        ({"labels": ("a", "_background_noise_")}, "reserved"),
+        ({"dropout": 1.5}, "dropout"),
+    ],
 )
 def test_bad_config_is_refused(overrides, message):
     with pytest.raises(ValueError, match=message):

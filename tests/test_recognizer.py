@@ -27,8 +27,9 @@ def detections(smoother, posteriors, hop=0.1):
 
 
 def config(**overrides):
-    values = dict(average_seconds=0.3, minimum_count=1, detection_threshold=0.6, release_threshold=0.3,
-                  suppression_seconds=0.0)
+    values = dict(
+        average_seconds=0.3, minimum_count=1, detection_threshold=0.6, release_threshold=0.3, suppression_seconds=0.0
+    )
     return RecognizerConfig(**{**values, **overrides})
 
 
@@ -77,7 +78,9 @@ def test_the_threshold_changes_while_listening_and_keeps_the_averaged_scores():
 def test_suppression_blocks_any_label_for_a_while():
     sequence = [YES] * 2 + [NO] * 8
     assert detections(PosteriorSmoother(LABELS, config(suppression_seconds=0.5)), sequence) == [
-        (0.1, "yes"), (0.6, "no")]
+        (0.1, "yes"),
+        (0.6, "no"),
+    ]
     assert detections(PosteriorSmoother(LABELS, config()), sequence) == [(0.1, "yes"), (0.4, "no")]
 
 
@@ -199,8 +202,9 @@ def test_live_worker_reports_errors_instead_of_raising():
 
     errors = []
     source = FileSource(word_stream(), speed=math.inf)
-    worker = LiveRecognizer(Recognizer(Broken()), source.ring, lambda r: None, on_error=errors.append,
-                            max_lag_seconds=math.inf)
+    worker = LiveRecognizer(
+        Recognizer(Broken()), source.ring, lambda r: None, on_error=errors.append, max_lag_seconds=math.inf
+    )
     worker.start()
     source.start()
     assert worker.wait(timeout=20)

@@ -163,20 +163,21 @@ def test_an_input_that_stops_as_the_take_starts_saves_nothing_and_says_so(qtbot,
     recorder.record()
     qtbot.waitUntil(lambda: recorder.recording is None, timeout=5_000)
     assert recorder.message_label.text() == (
-        "Not recorded: the input delivered 0.3 s of the 1.3 s asked for; is it still running?")
+        "Not recorded: the input delivered 0.3 s of the 1.3 s asked for; is it still running?"
+    )
     assert recorder.store.counts() == {}  # the pre-roll alone is not a take of "left"
 
 
 def all_drawn(recorder) -> bool:
     """Every row has its thumbnail, or is marked unreadable."""
     items = [recorder.take_list.item(row) for row in range(recorder.take_list.count())]
-    drawn = [item.icon().cacheKey() != recorder.placeholder_icon.cacheKey() and not item.icon().isNull()
-             for item in items]
+    drawn = [
+        item.icon().cacheKey() != recorder.placeholder_icon.cacheKey() and not item.icon().isNull() for item in items
+    ]
     return all(is_drawn or item.text().endswith("(unreadable)") for is_drawn, item in zip(drawn, items))
 
 
-def test_thumbnails_are_read_off_the_gui_thread_and_only_for_new_or_changed_takes(qtbot, panel, tmp_path,
-                                                                                   monkeypatch):
+def test_thumbnails_are_read_off_the_gui_thread_and_only_for_new_or_changed_takes(qtbot, panel, tmp_path, monkeypatch):
     reads = []
 
     def counted(path, *args):
@@ -264,8 +265,14 @@ def test_the_right_click_menu_acts_on_the_selection_and_opens_its_folder(qtbot, 
         return {action.text(): action.isEnabled() for action in recorder.take_menu().actions() if action.text()}
 
     recorder.take_list.clearSelection()
-    assert actions() == {"▶ Play": False, "Relabel…": False, "Delete": False, "Undo delete": False,
-                         "Look inside the LSTM (I)": False, "Open the takes folder": True}
+    assert actions() == {
+        "▶ Play": False,
+        "Relabel…": False,
+        "Delete": False,
+        "Undo delete": False,
+        "Look inside the LSTM (I)": False,
+        "Open the takes folder": True,
+    }
     recorder.select_take(saved[1].name)
     menu = {action.text(): action for action in recorder.take_menu().actions()}
     assert menu["Delete"].isEnabled() and 'Open the "right" folder' in menu
@@ -350,8 +357,9 @@ def test_imported_files_become_takes_and_unusable_ones_are_named(qtbot, panel, t
     recorder.import_files([str(files / name) for name in ("good.wav", "corrupt.wav", "empty.wav", "silent.wav")])
     qtbot.waitUntil(lambda: recorder.message_label.text().startswith("Imported"), timeout=10_000)
     message = recorder.message_label.text()
-    assert message.startswith("Imported 1 take of left from 1 file; left out 3 files: corrupt.wav: not a readable "
-                              "audio file")
+    assert message.startswith(
+        "Imported 1 take of left from 1 file; left out 3 files: corrupt.wav: not a readable audio file"
+    )
     assert "empty.wav: the file holds no samples" in message and "silent.wav: no word heard" in message
     [take] = recorder.store.takes("left")
     audio = recorder.store.read(take)
@@ -432,14 +440,19 @@ def test_an_unreadable_take_is_listed_and_playing_it_says_why(qtbot, panel, tmp_
 
 @pytest.mark.parametrize("room", ["muted", "steady noise"])
 def test_a_take_without_a_word_is_not_saved_but_background_is(qtbot, panel, room):
-    quiet = np.zeros(48_000, np.float32) if room == "muted" else \
-        np.random.default_rng(1).normal(0, 0.01, 48_000).astype(np.float32)
+    quiet = (
+        np.zeros(48_000, np.float32)
+        if room == "muted"
+        else np.random.default_rng(1).normal(0, 0.01, 48_000).astype(np.float32)
+    )
     recorder = panel(quiet, take_seconds=0.3)
     recorder.label_box.setEditText("left")
     recorder.record()
     qtbot.waitUntil(lambda: recorder.message_label.text().startswith("Not recorded"), timeout=5_000)
-    assert recorder.message_label.text() == ("Not recorded: no word heard — nothing in the take stands out from the "
-                                             "room's level. Is the microphone muted, or too far away?")
+    assert recorder.message_label.text() == (
+        "Not recorded: no word heard — nothing in the take stands out from the "
+        "room's level. Is the microphone muted, or too far away?"
+    )
     assert recorder.store.counts() == {}
     recorder.source.ring_position = lambda: 0
     recorder.background_seconds = 1.0
@@ -521,7 +534,8 @@ def test_a_clipped_take_is_saved_with_a_warning(qtbot, panel):
     recorder.record()
     qtbot.waitUntil(lambda: recorder.message_label.text().startswith("Saved"), timeout=5_000)
     assert recorder.message_label.text() == (
-        "Saved 1 take of left — it is clipped: turn the input gain down and record again")
+        "Saved 1 take of left — it is clipped: turn the input gain down and record again"
+    )
     assert recorder.store.counts() == {"left": 1}
 
 
@@ -586,4 +600,3 @@ def test_a_thumbnail_lights_each_column_from_its_highest_sample_to_its_lowest(qt
     assert lit[1:35, 5].all() and not lit[0, 5]  # the loud column spans the picture
     assert lit[:, 0].sum() == 1 and lit[18, 0]  # a silent column is the middle line
     assert image.pixel(0, 0) == BACKGROUND
-

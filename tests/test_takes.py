@@ -60,8 +60,9 @@ def test_a_recording_of_several_words_is_cut_into_one_take_a_word():
     quiet = rng.normal(0, 0.002, 9_600).astype(np.float32)  # 0.6 s between the words
     click = np.zeros(1_600, np.float32)
     click[::8] = 0.2 * np.abs(word).max()  # 0.1 s, about 14 dB below the words: the button, not a word
-    burst = np.concatenate([quiet, click, quiet, word[start:end], quiet, 0.7 * word[start:end], quiet,
-                            word[start:end], quiet])
+    burst = np.concatenate(
+        [quiet, click, quiet, word[start:end], quiet, 0.7 * word[start:end], quiet, word[start:end], quiet]
+    )
     spans = word_spans(burst)
     assert len(spans) == 3 and all(abs((b - a) - (end - start)) < 800 for a, b in spans)
     clips = takes_of("left", burst, every_word=True)
@@ -140,8 +141,9 @@ def test_a_batch_of_saves_writes_the_details_at_most_once_a_second_and_as_it_end
     store, clip = TakeStore(tmp_path), np.zeros(16_000, np.float32)
     writes = []  # how many takes each write of takes.json held
     write = takes_module.write_json_atomically
-    monkeypatch.setattr(takes_module, "write_json_atomically",
-                        lambda path, data: writes.append(len(data["takes"])) or write(path, data))
+    monkeypatch.setattr(
+        takes_module, "write_json_atomically", lambda path, data: writes.append(len(data["takes"])) or write(path, data)
+    )
     monkeypatch.setattr(takes_module, "DETAILS_EVERY_SECONDS", 60.0)
     with store.batch():
         for _ in range(30):

@@ -40,8 +40,13 @@ def expected(index: int) -> np.ndarray:
 @pytest.mark.parametrize("kill_after", [5, 23])
 def test_sigkill_while_saving_loses_no_reported_take(tmp_path, kill_after):
     root = tmp_path / "takes"
-    child = subprocess.Popen([sys.executable, "-c", SAVER, str(root)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
-                             env={**os.environ, "PYTHONPATH": str(ROOT)})
+    child = subprocess.Popen(
+        [sys.executable, "-c", SAVER, str(root)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     reported = []
     try:
         deadline = time.monotonic() + 60

@@ -28,8 +28,15 @@ def test_saved_model_is_the_moving_average_of_the_steps(tmp_path):
     model = KeywordClassifier(ModelConfig(labels=TINY_LABELS, hidden_size=8, num_layers=1))
     seen = []  # the weights before each step: polled by should_stop once a batch
     config = TrainConfig(epochs=1, batch_size=6, learning_rate=0.05, ema_decay=0.75, seed=0)
-    train_model(model, tiny_clips(), None, config, tmp_path, progress=False,
-                should_stop=lambda: seen.append(weights(model)) and False)
+    train_model(
+        model,
+        tiny_clips(),
+        None,
+        config,
+        tmp_path,
+        progress=False,
+        should_stop=lambda: seen.append(weights(model)) and False,
+    )
     assert len(seen) == 2  # two steps: 12 clips in batches of 6
     after_first, after_last = seen[1], weights(model)
     saved = dict(load_checkpoint(tmp_path).model.named_parameters())
@@ -54,8 +61,12 @@ def test_a_decay_outside_0_1_is_refused(decay):
 
 
 def test_word_targets_name_every_folder_but_unknown_and_silence():
-    clips = ClipSet(np.zeros((5, 16)), np.zeros(5, np.int64), TINY_LABELS,
-                    ["c/yes/a.wav", "c/_unknown_/b.wav", "c/_silence_/c.wav", "w/acacia/d.wav", "w/yes/e.wav"])
+    clips = ClipSet(
+        np.zeros((5, 16)),
+        np.zeros(5, np.int64),
+        TINY_LABELS,
+        ["c/yes/a.wav", "c/_unknown_/b.wav", "c/_silence_/c.wav", "w/acacia/d.wav", "w/yes/e.wav"],
+    )
     targets, words = word_targets(clips)
     assert words == ("acacia", "yes")
     assert targets.tolist() == [1, NO_WORD, NO_WORD, 0, 1]
@@ -64,16 +75,26 @@ def test_word_targets_name_every_folder_but_unknown_and_silence():
 def trained_weights(clips: ClipSet, word_loss_weight: float, out) -> dict[str, torch.Tensor]:
     torch.manual_seed(0)
     model = KeywordClassifier(ModelConfig(labels=TINY_LABELS, hidden_size=8, num_layers=1))
-    train_model(model, clips, None, TrainConfig(epochs=1, batch_size=6, seed=0, word_loss_weight=word_loss_weight),
-                out, progress=False)
+    train_model(
+        model,
+        clips,
+        None,
+        TrainConfig(epochs=1, batch_size=6, seed=0, word_loss_weight=word_loss_weight),
+        out,
+        progress=False,
+    )
     assert set(load_checkpoint(out).model.state_dict()) == set(model.state_dict())  # the word head is not saved
     return weights(model)
 
 
 def test_the_word_head_trains_the_recurrent_layers_only_when_clips_have_words(tmp_path):
     clips = tiny_clips()
-    named = ClipSet(clips.waveforms, clips.targets, clips.labels,
-                    [f"corpus/{['hum', 'buzz', 'whistle'][i % 3]}/{i}.wav" for i in range(len(clips))])
+    named = ClipSet(
+        clips.waveforms,
+        clips.targets,
+        clips.labels,
+        [f"corpus/{['hum', 'buzz', 'whistle'][i % 3]}/{i}.wav" for i in range(len(clips))],
+    )
     plain = trained_weights(named, 0.0, tmp_path / "plain")
     with_words = trained_weights(named, 1.0, tmp_path / "words")
     assert not torch.equal(plain["recurrent.layers.weight_ih_l0"], with_words["recurrent.layers.weight_ih_l0"])

@@ -47,14 +47,31 @@ def pulse(tmp_path):
         assert shutil.which(tool), f"{tool} missing: apt-get install pulseaudio pulseaudio-utils libasound2-plugins"
     runtime = tmp_path / "pa"
     runtime.mkdir()
-    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "HOME": str(runtime),
-           "PULSE_RUNTIME_PATH": str(runtime / "pulse"), "PULSE_STATE_PATH": str(runtime / "state"),
-           "PULSE_SERVER": f"unix:{runtime / 'pulse' / 'native'}", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "XDG_RUNTIME_DIR": str(runtime),
+        "HOME": str(runtime),
+        "PULSE_RUNTIME_PATH": str(runtime / "pulse"),
+        "PULSE_STATE_PATH": str(runtime / "state"),
+        "PULSE_SERVER": f"unix:{runtime / 'pulse' / 'native'}",
+        "PYTHONPATH": str(ROOT),
+    }
     log = (runtime / "pulseaudio.log").open("w")
     daemon = subprocess.Popen(
-        ["pulseaudio", "--daemonize=no", "--exit-idle-time=-1", "-n", "--use-pid-file=no", "--disable-shm=yes",
-         "--load=module-null-sink sink_name=vmic", "--load=module-native-protocol-unix"],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            "pulseaudio",
+            "--daemonize=no",
+            "--exit-idle-time=-1",
+            "-n",
+            "--use-pid-file=no",
+            "--disable-shm=yes",
+            "--load=module-null-sink sink_name=vmic",
+            "--load=module-native-protocol-unix",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 15
         while subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode != 0:
@@ -80,8 +97,15 @@ def default_sigint() -> None:
 
 
 def start_python(args, env):
-    return subprocess.Popen([sys.executable, *args], env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
+    return subprocess.Popen(
+        [sys.executable, *args],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=default_sigint,
+    )
 
 
 def wait_for_line(stream, prefix, timeout=60):
@@ -152,8 +176,9 @@ def test_listen_detects_words_from_the_virtual_microphone(pulse, tmp_path, tiny_
     for name in ("rise", "fall"):
         write_wav(tmp_path / f"{name}.wav", tone_clip(name, 41))
     model = tiny_model
-    child = start_python(["-m", "cli.listen", "--input", "pulse", "--model", str(model), "--device", "cpu",
-                          "--json"], pulse)
+    child = start_python(
+        ["-m", "cli.listen", "--input", "pulse", "--model", str(model), "--device", "cpu", "--json"], pulse
+    )
     try:
         wait_for_line(child.stderr, "listening to")
         time.sleep(0.5)
@@ -189,4 +214,3 @@ def test_the_recorder_keeps_a_take_of_each_word_said_into_the_microphone(pulse, 
     assert result.strip() == "result Saved 3 takes of rise", (result, err)
     takes = sorted((tmp_path / "data" / "takes" / "rise").glob("*.wav"))
     assert len(takes) == 3 and all(len(read_audio(take)) == 16_000 for take in takes)
-

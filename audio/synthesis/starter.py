@@ -46,8 +46,9 @@ _SPEAKING = {name: threading.Lock() for name in ENGINE_NAMES}
 STARTER_CLIPS = 24
 
 
-def plan_speech(label: str, texts: Sequence[str], seed: int = 0, engines: Sequence[str] = ENGINE_NAMES,
-                test_voices: bool = False) -> list[Job]:
+def plan_speech(
+    label: str, texts: Sequence[str], seed: int = 0, engines: Sequence[str] = ENGINE_NAMES, test_voices: bool = False
+) -> list[Job]:
     """One job per text, for `label`: engines by weight, speakers in turn, parameters varied.
 
     The default corpus's test voices (`voice_splits`) speak only with `test_voices`, for the
@@ -56,14 +57,21 @@ def plan_speech(label: str, texts: Sequence[str], seed: int = 0, engines: Sequen
     """
     found = {engine.name: engine for engine in available_engines(tuple(engines))}
     if not found:
-        raise ValueError(f"none of the speech engines {', '.join(engines)} is installed; "
-                         "install espeak-ng at least (apt-get install espeak-ng)")
+        raise ValueError(
+            f"none of the speech engines {', '.join(engines)} is installed; "
+            "install espeak-ng at least (apt-get install espeak-ng)"
+        )
     splits = voice_splits()
-    voices = {name: chosen for name, engine in found.items()
-              if (chosen := [voice for voice in engine.voices() if (splits[voice.speaker] == TEST) == test_voices])}
+    voices = {
+        name: chosen
+        for name, engine in found.items()
+        if (chosen := [voice for voice in engine.voices() if (splits[voice.speaker] == TEST) == test_voices])
+    }
     if not voices:
-        raise ValueError(f"none of the installed voices of {', '.join(found)} is "
-                         f"{'a test voice' if test_voices else 'a voice to train on'}")
+        raise ValueError(
+            f"none of the installed voices of {', '.join(found)} is "
+            f"{'a test voice' if test_voices else 'a voice to train on'}"
+        )
     return speech_jobs(label, list(texts), found, voices, DEFAULT_WEIGHTS, splits, seed)
 
 
@@ -79,9 +87,13 @@ def voice_splits() -> dict[str, str]:
     return assign_splits(voices, defaults.seed, defaults.holdout)
 
 
-def render(jobs: Sequence[Job], seed: int = 0, config: FeatureConfig | None = None,
-           should_stop: Callable[[], bool] = lambda: False,
-           lanes: int = LANES) -> Iterator[tuple[int, Job, np.ndarray]]:
+def render(
+    jobs: Sequence[Job],
+    seed: int = 0,
+    config: FeatureConfig | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    lanes: int = LANES,
+) -> Iterator[tuple[int, Job, np.ndarray]]:
     """(position in `jobs`, job, clip (clip_samples,) float32) for each job that renders, as each
     finishes; a failing one is skipped.
 
@@ -145,28 +157,45 @@ def unknown_texts(count: int, exclude: Sequence[str], seed: int = 0, word_list: 
     if not word_list.is_file():
         raise FileNotFoundError(f"{word_list} not found; install it with `apt-get install wamerican`")
     commands = tuple(word.lower() for word in exclude)
-    candidates = sorted({
-        word for word in word_list.read_text(encoding="utf-8", errors="ignore").split()
-        if word.isascii() and word.isalpha() and word.islower() and MIN_LETTERS <= len(word) <= MAX_LETTERS
-        and not looks_like_command(word, commands)
-    })
+    candidates = sorted(
+        {
+            word
+            for word in word_list.read_text(encoding="utf-8", errors="ignore").split()
+            if word.isascii()
+            and word.isalpha()
+            and word.islower()
+            and MIN_LETTERS <= len(word) <= MAX_LETTERS
+            and not looks_like_command(word, commands)
+        }
+    )
     sample = random.Random(f"{seed}-unknown-sample").sample(candidates, min(len(candidates), 3 * count))
     return drop_sound_alikes(sample, commands)[:count]
 
 
-def silence_set(count: int, seed: int = 0, noise_dirs: Sequence[Path] = (),
-                config: FeatureConfig | None = None) -> list[np.ndarray]:
+def silence_set(
+    count: int, seed: int = 0, noise_dirs: Sequence[Path] = (), config: FeatureConfig | None = None
+) -> list[np.ndarray]:
     """`count` background clips (clip_samples,): coloured noise and slices of the noise recordings."""
     files = noise_files(tuple(Path(folder) for folder in noise_dirs))
     samples = (config or FeatureConfig()).clip_samples
     return [silence_clip(index, seed, samples, files)[1] for index in range(count)]
 
 
-def base_material(words: Sequence[str], per_word: int, unknown: int, silence: int, *, exclude: Sequence[str] = (),
-                  seed: int = 0, noise_dirs: Sequence[Path] = (), engines: Sequence[str] = ENGINE_NAMES,
-                  test_voices: bool = False, config: FeatureConfig | None = None, on_progress: Progress | None = None,
-                  should_stop: Callable[[], bool] = lambda: False
-                  ) -> tuple[list[np.ndarray], list[str], list[str]]:
+def base_material(
+    words: Sequence[str],
+    per_word: int,
+    unknown: int,
+    silence: int,
+    *,
+    exclude: Sequence[str] = (),
+    seed: int = 0,
+    noise_dirs: Sequence[Path] = (),
+    engines: Sequence[str] = ENGINE_NAMES,
+    test_voices: bool = False,
+    config: FeatureConfig | None = None,
+    on_progress: Progress | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> tuple[list[np.ndarray], list[str], list[str]]:
     """Clips of the base vocabulary: (clips, their labels, the words said: "" for background).
 
     `per_word` clips of each word in `words`, `unknown` clips of other words (none sounding
@@ -175,8 +204,7 @@ def base_material(words: Sequence[str], per_word: int, unknown: int, silence: in
     """
     jobs = [job for word in words for job in plan_speech(word, [word] * per_word, seed, engines, test_voices)]
     if unknown:
-        jobs += plan_speech(UNKNOWN, unknown_texts(unknown, [*words, *exclude], seed), seed, engines,
-                            test_voices)
+        jobs += plan_speech(UNKNOWN, unknown_texts(unknown, [*words, *exclude], seed), seed, engines, test_voices)
     total = len(jobs) + silence
     rendered: dict[int, tuple[np.ndarray, Job]] = {}
     for position, job, audio in render(jobs, seed, config, should_stop):
@@ -196,8 +224,15 @@ def base_material(words: Sequence[str], per_word: int, unknown: int, silence: in
     return clips, labels, texts
 
 
-def write_starter_set(root: Path, word: str, count: int, seed: int = 0, engines: Sequence[str] = ENGINE_NAMES,
-                      on_progress: Progress | None = None, should_stop: Callable[[], bool] = lambda: False) -> int:
+def write_starter_set(
+    root: Path,
+    word: str,
+    count: int,
+    seed: int = 0,
+    engines: Sequence[str] = ENGINE_NAMES,
+    on_progress: Progress | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> int:
     """Synthesize `count` clips of `word` into root/word/ (Speech Commands names); returns how many.
 
     Typing a new word calls this, so the word can be learned before the user records it. Each
