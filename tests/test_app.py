@@ -169,24 +169,9 @@ def test_a_broken_versions_index_falls_back_to_the_shipped_model_and_says_why(tm
 def test_screenshot_option_renders_the_window_and_quits(tmp_path, tiny_model, demo_wav):
     """As a user runs it: its own process (an app.exec() inside pytest would upset later tests)."""
     shot = tmp_path / "shot.png"
-    command = [
-        sys.executable,
-        str(ROOT / "main.py"),
-        "--model",
-        str(tiny_model),
-        "--device",
-        "cpu",
-        "--file",
-        str(demo_wav),
-        "--speed",
-        "4",
-        "--screenshot",
-        str(shot),
-        "--quit-after",
-        "2.5",
-        "--data-dir",
-        str(tmp_path / "data"),
-    ]
+    files = ["--model", str(tiny_model), "--file", str(demo_wav), "--screenshot", str(shot)]
+    command = [sys.executable, str(ROOT / "main.py"), *files, "--data-dir", str(tmp_path / "data")]
+    command += ["--device", "cpu", "--speed", "4", "--quit-after", "2.5"]
     done = subprocess.run(
         command, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, capture_output=True, text=True, timeout=120
     )

@@ -106,38 +106,23 @@ def test_own_voice_bench_scores_every_take_count_on_the_same_held_out_takes(tmp_
         prepare_takes(own_voice, ["fall"], 5, tmp_path / "bad", held_from=8)
 
 
+TINY_BENCH = (
+    "--words fall,rise --takes 2 --freeze 0 --epochs 1 --per-word 0 --unknown 0 --check-per-word 0 --check-unknown 0"
+    " --threads 1 --json"
+)
+
+
+def tiny_bench(own_voice, model) -> list[str]:
+    """The own-voice bench's options for a tiny model, no base material and no old-words check: seconds, not minutes."""
+    return ["--own-voice", str(own_voice), "--base", str(model), *TINY_BENCH.split()]
+
+
 def test_own_voice_bench_keeps_the_takes_and_the_model_when_asked(tmp_path, tiny_model, capsys):
     own_voice, keep = tmp_path / "own_voice", tmp_path / "keep"
     for speaker in range(4):
         for word in ("fall", "rise"):
             write_wav(own_voice / word / f"take{speaker}.wav", tone_clip(word, speaker))
-    options = [
-        "--own-voice",
-        str(own_voice),
-        "--base",
-        str(tiny_model),
-        "--words",
-        "fall,rise",
-        "--takes",
-        "2",
-        "--freeze",
-        "0",
-        "--epochs",
-        "1",
-        "--per-word",
-        "0",
-        "--unknown",
-        "0",
-        "--check-per-word",
-        "0",
-        "--check-unknown",
-        "0",
-        "--threads",
-        "1",
-        "--keep",
-        str(keep),
-        "--json",
-    ]
+    options = [*tiny_bench(own_voice, tiny_model), "--keep", str(keep)]
     assert own_voice_bench(options) == 0
     figures = json.loads(capsys.readouterr().out)
     held = (keep / "takes" / "testing_list.txt").read_text().split()
@@ -156,31 +141,7 @@ def test_own_voice_bench_scores_the_speakers_other_words_and_records_some_as_unk
         for word in ("fall", "rise", "flat"):
             write_wav(own_voice / word / f"take{speaker}.wav", tone_clip(word, speaker))
         write_wav(own_voice / "hum" / f"take{speaker}.wav", tone_word(400.0, 0.0, seed=speaker))
-    options = [
-        "--own-voice",
-        str(own_voice),
-        "--base",
-        str(tiny_model),
-        "--words",
-        "fall,rise",
-        "--takes",
-        "2",
-        "--freeze",
-        "0",
-        "--epochs",
-        "1",
-        "--per-word",
-        "0",
-        "--unknown",
-        "0",
-        "--check-per-word",
-        "0",
-        "--check-unknown",
-        "0",
-        "--threads",
-        "1",
-        "--json",
-    ]
+    options = tiny_bench(own_voice, tiny_model)
     assert own_voice_bench([*options, "--others", "flat", "--unknown-takes", "hum", "--keep", str(keep)]) == 0
     figures = json.loads(capsys.readouterr().out)
     others, recorded = figures["own_others"], figures["recorded_others"]

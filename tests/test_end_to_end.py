@@ -23,34 +23,18 @@ def corpus(tmp_path_factory):
     return root
 
 
+TINY_TRAINING = "--epochs 12 --batch-size 16 --hidden-size 16 --layers 1 --lr 0.01 --seed 1 --quiet --device cpu"
+
+
+def train(corpus, out, options: str = TINY_TRAINING) -> int:
+    """`main.py train` on `corpus` into `out`, with `options` (a string, split on spaces)."""
+    return main(["train", "--data", str(corpus), "--out", str(out), *options.split()])
+
+
 @pytest.fixture(scope="module")
 def trained(corpus, tmp_path_factory):
     out = tmp_path_factory.mktemp("model") / "tiny"
-    status = main(
-        [
-            "train",
-            "--data",
-            str(corpus),
-            "--out",
-            str(out),
-            "--epochs",
-            "12",
-            "--batch-size",
-            "16",
-            "--hidden-size",
-            "16",
-            "--layers",
-            "1",
-            "--lr",
-            "0.01",
-            "--seed",
-            "1",
-            "--quiet",
-            "--device",
-            "cpu",
-        ]
-    )
-    assert status == 0
+    assert train(corpus, out) == 0
     return out
 
 
@@ -88,22 +72,9 @@ def test_eval_clip_db_scores_the_clips_clipped(trained, corpus, monkeypatch):
 
     monkeypatch.setattr(cli.evaluate, "evaluate", keep_clips)
     for drive in (None, "12"):
-        assert (
-            main(
-                [
-                    "eval",
-                    "--model",
-                    str(trained),
-                    "--data",
-                    str(corpus),
-                    "--json",
-                    "--device",
-                    "cpu",
-                    *(["--clip-db", drive] if drive else []),
-                ]
-            )
-            == 0
-        )
+        clipping = ["--clip-db", drive] if drive else []
+        status = main(["eval", "--model", str(trained), "--data", str(corpus), "--json", "--device", "cpu", *clipping])
+        assert status == 0
     plain, clipped = (np.abs(clips.waveforms) for clips in scored)
     assert plain.max() < 0.5 and (plain >= plain.max(axis=1, keepdims=True) * 0.99).mean() < 0.005
     assert np.all(clipped.max(axis=1) == 1.0) and (clipped == 1.0).mean() > 0.02
@@ -133,61 +104,15 @@ def test_checkpoint_records_training(trained):
 
 
 def test_same_seed_same_model(corpus, trained, tmp_path):
-    again = tmp_path / "again"
-    main(
-        [
-            "train",
-            "--data",
-            str(corpus),
-            "--out",
-            str(again),
-            "--epochs",
-            "12",
-            "--batch-size",
-            "16",
-            "--hidden-size",
-            "16",
-            "--layers",
-            "1",
-            "--lr",
-            "0.01",
-            "--seed",
-            "1",
-            "--quiet",
-            "--device",
-            "cpu",
-        ]
-    )
-    assert (again / "model.safetensors").read_bytes() == (trained / "model.safetensors").read_bytes()
+    train(corpus, tmp_path / "again")
+    assert (tmp_path / "again" / "model.safetensors").read_bytes() == (trained / "model.safetensors").read_bytes()
 
 
 def test_train_on_validation_keeps_test_clips_out(corpus, tmp_path, capsys):
     splits = Counter(clip.split for clip in scan_folder(corpus, TONE_WORDS))
     out = tmp_path / "final"
-    assert (
-        main(
-            [
-                "train",
-                "--data",
-                str(corpus),
-                "--out",
-                str(out),
-                "--epochs",
-                "2",
-                "--batch-size",
-                "16",
-                "--hidden-size",
-                "8",
-                "--layers",
-                "1",
-                "--train-on-validation",
-                "--quiet",
-                "--device",
-                "cpu",
-            ]
-        )
-        == 0
-    )
+    options = "--epochs 2 --batch-size 16 --hidden-size 8 --layers 1 --train-on-validation --quiet --device cpu"
+    assert train(corpus, out, options) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["test_clips"] == splits["test"]
     training = json.loads((out / "config.json").read_text())["training"]
     assert training["train_clips"] == splits["train"] + splits["validation"] and splits["validation"] > 0
@@ -198,13 +123,12 @@ def test_train_on_validation_keeps_test_clips_out(corpus, tmp_path, capsys):
 def test_user_errors_are_one_line(tmp_path, capsys):
     assert main(["eval", "--model", str(tmp_path / "none"), "--data", str(tmp_path)]) == 2
     assert "no such model folder" in capsys.readouterr().err
-    assert main(["train", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "m")]) == 2
+    assert train(tmp_path / "missing", tmp_path / "m", "") == 2
     assert "no such data folder" in capsys.readouterr().err
     # Options are checked before any clip loads: the bad option is named, not the folder.
-    train = ["train", "--data", str(tmp_path / "missing"), "--labels", "default", "--out", str(tmp_path / "m")]
-    assert main([*train, "--ema", "1.5"]) == 2
+    assert train(tmp_path / "missing", tmp_path / "m", "--labels default --ema 1.5") == 2
     assert "ema_decay must be in [0, 1)" in capsys.readouterr().err
-    assert main([*train, "--augment", "loud=1"]) == 2
+    assert train(tmp_path / "missing", tmp_path / "m", "--labels default --augment loud=1") == 2
     assert "augmentation setting 'loud=1'" in capsys.readouterr().err
 
 

@@ -328,6 +328,16 @@ def test_versions_list_the_old_words_check(qtbot, tiny_model, tmp_path):
     assert "(the others taken for front ×3)" in dialog.table.item(1, 6).toolTip()
 
 
+TINY_FINETUNE = "--epochs 3 --lr 0.01 --freeze 0 --per-word 0 --unknown 0 --silence 6 --check-per-word 1 --cache none"
+
+
+def tiny_finetune(model, takes, work, *extra: str) -> int:
+    """`main.py finetune` from a tiny model on `takes`, into work/out, in seconds: no base material, one clip a
+    command for the old-words check, nothing cached."""
+    folders = ["--base", str(model), "--data", str(takes), "--out", str(work / "out"), "--data-dir", str(work)]
+    return finetune_main([*folders, *TINY_FINETUNE.split(), "--device", "cpu", *extra])
+
+
 def test_cli_prints_before_and_after_as_json(tiny_model, takes, tmp_path, capsys, monkeypatch):
     import cli.finetune
 
@@ -338,39 +348,7 @@ def test_cli_prints_before_and_after_as_json(tiny_model, takes, tmp_path, capsys
         return real_adapt(request, **options)
 
     monkeypatch.setattr(cli.finetune, "adapt", adapt_and_keep_the_request)
-    code = finetune_main(
-        [
-            "--base",
-            str(tiny_model),
-            "--data",
-            str(takes),
-            "--out",
-            str(tmp_path / "out"),
-            "--json",
-            "--epochs",
-            "3",
-            "--lr",
-            "0.01",
-            "--freeze",
-            "0",
-            "--per-word",
-            "0",
-            "--unknown",
-            "0",
-            "--silence",
-            "6",
-            "--check-per-word",
-            "1",
-            "--cache",
-            "none",
-            "--device",
-            "cpu",
-            "--data-dir",
-            str(tmp_path),
-            "--threads",
-            "1",
-        ]
-    )
+    code = tiny_finetune(tiny_model, takes, tmp_path, "--json", "--threads", "1")
     assert code == 0 and [request.threads for request in requests] == [1]
     result = json.loads(capsys.readouterr().out)
     assert result["new_labels"] == ["dip"] and result["held_out_clips"] == 4 and result["unreadable"] == []
@@ -395,36 +373,7 @@ def test_cli_names_the_misheard_takes(tiny_model, takes, tmp_path, capsys):
     write_wav(mixed / "fall" / "me_nohash_said-rise.wav", tone_clip("rise", 40))  # filed under the wrong word
     held = ["fall/me_nohash_said-rise.wav", "fall/me_nohash_fall0.wav", "rise/me_nohash_rise0.wav"]
     (mixed / "testing_list.txt").write_text("\n".join(held) + "\n")
-    code = finetune_main(
-        [
-            "--base",
-            str(tiny_model),
-            "--data",
-            str(mixed),
-            "--out",
-            str(tmp_path / "out"),
-            "--epochs",
-            "3",
-            "--lr",
-            "0.01",
-            "--freeze",
-            "0",
-            "--per-word",
-            "0",
-            "--unknown",
-            "0",
-            "--silence",
-            "6",
-            "--check-per-word",
-            "1",
-            "--cache",
-            "none",
-            "--device",
-            "cpu",
-            "--data-dir",
-            str(tmp_path),
-        ]
-    )
+    code = tiny_finetune(tiny_model, mixed, tmp_path)
     assert code == 0
     captured = capsys.readouterr()
     printed = captured.out

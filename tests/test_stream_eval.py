@@ -76,28 +76,8 @@ def test_stream_eval_command_line(tmp_path, capsys, tiny_model):
     for name in TONE_WORDS:
         for speaker in range(30, 36):  # voices the tiny model never heard
             write_wav(data / name / f"spk{speaker}_nohash_0.wav", tone_clip(name, speaker))
-    assert (
-        stream_eval(
-            [
-                "--data",
-                str(data),
-                "--split",
-                "all",
-                "--minutes",
-                "1.5",
-                "--model",
-                str(tiny_model),
-                "--device",
-                "cpu",
-                "--json",
-                "--seed",
-                "1",
-                "--threads",
-                "1",
-            ]
-        )
-        == 0
-    )
+    options = ["--split", "all", "--minutes", "1.5", "--device", "cpu", "--json", "--seed", "1", "--threads", "1"]
+    assert stream_eval(["--data", str(data), "--model", str(tiny_model), *options]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["words"] >= 20 and report["seconds"] == 90.0
     assert report["correct_percent"] >= 80 and report["false_accepts"] <= 3
@@ -114,22 +94,8 @@ def test_listen_to_a_file(tmp_path, capsys, tiny_model):
     parts = [np.zeros(8000), tone_clip("rise", 50), lull, tone_clip("rise", 51), tone_clip("flat", 52), lull]
     audio = np.concatenate(parts) + rng.normal(0, 0.002, sum(len(p) for p in parts))
     write_wav(tmp_path / "three.wav", audio)
-    assert (
-        listen(
-            [
-                "--file",
-                str(tmp_path / "three.wav"),
-                "--model",
-                str(tiny_model),
-                "--speed",
-                "inf",
-                "--json",
-                "--device",
-                "cpu",
-            ]
-        )
-        == 0
-    )
+    status = listen(["--file", str(tmp_path / "three.wav"), "--model", str(tiny_model), "--speed", "inf", "--json"])
+    assert status == 0
     *detections, summary = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [d["label"] for d in detections] == ["rise", "rise", "flat"]  # the repeated word counts twice
     assert detections[-1]["time"] < len(audio) / 16_000
