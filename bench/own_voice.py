@@ -42,7 +42,6 @@ from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -60,10 +59,10 @@ from audio.labels import COMMAND_WORDS, UNKNOWN
 from audio.synthesis.starter import STARTER_CLIPS, write_starter_set
 from audio.trim import cut_take
 from cli.common import run_command
+from cli.finetune import add_finetune_options, finetune_settings
 from model.adapt import (
     FINETUNE_AUGMENT,
     AdaptRequest,
-    MaterialConfig,
     accuracy,
     adapt,
     old_words,
@@ -72,7 +71,6 @@ from model.adapt import (
     train_summary,
 )
 from model.checkpoint import DEFAULT_MODEL_DIR, load_checkpoint
-from model.finetune import FinetuneConfig
 from model.grow import embed
 from model.versions import save_finetuned
 
@@ -122,43 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=STARTER_CLIPS,
         help=f"synthesized clips per new word (default {STARTER_CLIPS}, as the app makes)",
     )
-    parser.add_argument("--epochs", type=int, default=FinetuneConfig.epochs)
-    parser.add_argument("--freeze", type=int, default=FinetuneConfig.freeze_layers, help="frozen lower layers")
-    parser.add_argument(
-        "--repeats", type=int, default=FinetuneConfig.user_repeats, help="times each take is seen an epoch"
-    )
-    parser.add_argument(
-        "--full-takes",
-        type=int,
-        default=FinetuneConfig.full_takes,
-        help="a word's takes are each seen --repeats times up to this many takes; more share their places",
-    )
-    parser.add_argument(
-        "--refit-copies",
-        type=int,
-        default=FinetuneConfig.refit_copies,
-        help="augmented copies of each take the head is refit on (0: no refit)",
-    )
-    parser.add_argument("--lr", type=float, default=FinetuneConfig.learning_rate)
-    parser.add_argument("--per-word", type=int, default=MaterialConfig.per_word, help="base material per command")
-    parser.add_argument(
-        "--unknown",
-        type=int,
-        default=MaterialConfig.unknown,
-        help="other words synthesized for _unknown_ in the base material",
-    )
-    parser.add_argument(
-        "--check-per-word",
-        type=int,
-        default=MaterialConfig.check_per_word,
-        help="old-words check: clips of each base command said by voices kept out of training",
-    )
-    parser.add_argument(
-        "--check-unknown",
-        type=int,
-        default=MaterialConfig.check_unknown,
-        help="old-words check: other words said by those voices",
-    )
+    add_finetune_options(parser)
     parser.add_argument(
         "--augment",
         action="append",
@@ -166,9 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="change one fine-tuning augmentation setting (see audio/augment.py), repeatable",
     )
-    parser.add_argument("--threads", type=int, help="torch threads while fine-tuning (default: every core)")
     parser.add_argument("--cache", metavar="DIR", help="keep base material here between runs (default: none, cold)")
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--probe",
         action="store_true",
@@ -326,6 +286,7 @@ def few_shot_accuracy(model, train: ClipSet, held: ClipSet) -> float:
 
 def run(args: argparse.Namespace) -> int:
     words = [word.strip() for word in args.words.split(",") if word.strip()]
+    finetune, material = finetune_settings(args)
     base = load_checkpoint(args.base).model
     if args.keep and Path(args.keep).exists() and any(Path(args.keep).iterdir()):
         raise ValueError(f"--keep {args.keep}: the folder is not empty; give a new or empty one")
@@ -352,23 +313,8 @@ def run(args: argparse.Namespace) -> int:
             base=Path(args.base),
             data=(work / "takes",),
             extra=(work / "starter",) if starter_words else (),
-            finetune=replace(
-                FinetuneConfig(),
-                epochs=args.epochs,
-                freeze_layers=args.freeze,
-                user_repeats=args.repeats,
-                full_takes=args.full_takes,
-                refit_copies=args.refit_copies,
-                learning_rate=args.lr,
-                seed=args.seed,
-            ),
-            material=MaterialConfig(
-                per_word=args.per_word,
-                unknown=args.unknown,
-                check_per_word=args.check_per_word,
-                check_unknown=args.check_unknown,
-                seed=args.seed,
-            ),
+            finetune=finetune,
+            material=material,
             augment=FINETUNE_AUGMENT.with_settings(args.augment),
             cache_dir=Path(args.cache) if args.cache else work / "cache",
             threads=args.threads,

@@ -69,6 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help=f"user data folder (default: ${user_dirs.DATA_DIR_VARIABLE} or the platform's)",
     )
+    parser.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="where base material is kept between runs (default: DATA_DIR/cache; 'none' to synthesize every time)",
+    )
+    add_finetune_options(parser)
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    add_device_option(parser)
+    return parser
+
+
+def add_finetune_options(parser: argparse.ArgumentParser) -> None:
+    """The settings of fine-tuning and of its base material, as `finetune` and the own-voice bench take them."""
     defaults, material = FinetuneConfig(), MaterialConfig()
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--lr", type=float, default=defaults.learning_rate, help="peak learning rate")
@@ -111,28 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="background-noise WAVs for augmentation and _silence_ (default: synthetic noise)",
     )
     parser.add_argument(
-        "--cache",
-        metavar="DIR",
-        help="where base material is kept between runs (default: DATA_DIR/cache; 'none' to synthesize every time)",
-    )
-    parser.add_argument(
         "--threads", type=int, help="torch CPU threads while fine-tuning (default: as torch sets them, every core)"
     )
     parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    add_device_option(parser)
-    return parser
 
 
-def make_request(args: argparse.Namespace) -> tuple[AdaptRequest, VersionStore | None]:
-    root = user_dirs.data_dir(args.data_dir)
-    versions = VersionStore(user_dirs.models_dir(root)) if not args.out or not args.base else None
-    base = Path(args.base) if args.base else versions.current_path(DEFAULT_MODEL_DIR)
-    data = [Path(d) for d in args.data] if args.data else [user_dirs.takes_dir(root)]
-    extra = [Path(d) for d in args.extra]
-    if not args.data and not extra and user_dirs.starter_dir(root).is_dir():
-        extra = [user_dirs.starter_dir(root)]
-    cache = None if args.cache == "none" else Path(args.cache) if args.cache else root / "cache"
+def finetune_settings(args: argparse.Namespace) -> tuple[FinetuneConfig, MaterialConfig]:
+    """The settings `add_finetune_options` parsed; raises ValueError for one out of range."""
     finetune = replace(
         FinetuneConfig(),
         epochs=args.epochs,
@@ -152,6 +150,19 @@ def make_request(args: argparse.Namespace) -> tuple[AdaptRequest, VersionStore |
         seed=args.seed,
         noise_dirs=tuple(args.noise),
     )
+    return finetune, material
+
+
+def make_request(args: argparse.Namespace) -> tuple[AdaptRequest, VersionStore | None]:
+    root = user_dirs.data_dir(args.data_dir)
+    versions = VersionStore(user_dirs.models_dir(root)) if not args.out or not args.base else None
+    base = Path(args.base) if args.base else versions.current_path(DEFAULT_MODEL_DIR)
+    data = [Path(d) for d in args.data] if args.data else [user_dirs.takes_dir(root)]
+    extra = [Path(d) for d in args.extra]
+    if not args.data and not extra and user_dirs.starter_dir(root).is_dir():
+        extra = [user_dirs.starter_dir(root)]
+    cache = None if args.cache == "none" else Path(args.cache) if args.cache else root / "cache"
+    finetune, material = finetune_settings(args)
     request = AdaptRequest(
         base=base,
         data=tuple(data),
