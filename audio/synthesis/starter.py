@@ -42,7 +42,9 @@ _SPEAKING = {name: threading.Lock() for name in ENGINE_NAMES}
 # Clips in a typed word's starting set, in the app and the own-voice bench alike. `python -m
 # bench.own_voice ... --cache DIR --draw K --starter N --seed 0 --json`, K = 0-2: with 24, 95.3 %
 # of the held-out takes (mean) and 57.7 % of real_dev's other words still `_unknown_`; with 36,
-# 94.9 % and 48.6 %: more synthetic clips of a new word make it fire on more other words.
+# 94.9 % and 48.6 %: more synthetic clips of a new word make it fire on more other words. Fewer
+# than 24 trade held-out takes for false alarms, and from 12 down cost old commands
+# (docs/fine-tuning.md, "Starting sets").
 STARTER_CLIPS = 24
 
 
