@@ -171,15 +171,13 @@ def make_request(args: argparse.Namespace) -> tuple[AdaptRequest, VersionStore |
         material=material,
         cache_dir=cache,
         device=args.device,
+        threads=args.threads,
     )
     return request, versions if not args.out else None
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.threads is not None and args.threads < 1:
-        raise ValueError(f"--threads must be at least 1, got {args.threads}")
     request, versions = make_request(args)
-    request = replace(request, threads=args.threads)
     bar = tqdm(total=0, unit="clip", desc="base material", disable=args.json, file=sys.stderr)
 
     synthesizing = {"material": "base material", "check": "old-words check"}

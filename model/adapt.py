@@ -101,6 +101,10 @@ class AdaptRequest:
     device: str = "cpu"  # or "auto", "cuda", "mps": resolved by model.device.resolve_device
     threads: int | None = None  # torch CPU threads while fine-tuning (None: as set; torch's default is every core)
 
+    def __post_init__(self) -> None:
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads must be at least 1, got {self.threads}")
+
 
 @dataclass
 class AdaptOutcome:

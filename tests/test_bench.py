@@ -152,6 +152,8 @@ def test_own_voice_bench_scores_the_speakers_other_words_and_records_some_as_unk
     assert "_unknown_" in load_checkpoint(keep / "model").model.labels  # grown from the recorded takes
     assert own_voice_bench([*options, "--others", "fall"]) == 2  # taught and scored as another word at once
     assert "only one of them" in capsys.readouterr().err
+    assert own_voice_bench([*options, "--threads", "0"]) == 2  # checked where finetune checks it
+    assert "threads must be at least 1, got 0" in capsys.readouterr().err
 
 
 def test_probe_tells_words_apart_only_when_they_differ(tmp_path, tiny_model):

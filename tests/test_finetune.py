@@ -365,6 +365,9 @@ def test_cli_prints_before_and_after_as_json(tiny_model, takes, tmp_path, capsys
     assert AugmentConfig.from_dict(saved.training["augment"]) == FINETUNE_AUGMENT  # the recipe travels with it
     code = finetune_main(["--base", str(tmp_path / "missing"), "--data", str(takes), "--out", str(tmp_path / "x")])
     assert code == 2
+    capsys.readouterr()
+    assert tiny_finetune(tiny_model, takes, tmp_path, "--threads", "0") == 2  # not "every core" by accident
+    assert "threads must be at least 1, got 0" in capsys.readouterr().err
 
 
 def test_cli_names_the_misheard_takes(tiny_model, takes, tmp_path, capsys):

@@ -11,7 +11,8 @@ set. So each engine loads its model with NOISE_SEED: a fresh engine speaking the
 the same order (a starting set, fine-tuning's material) says them alike in every process, and
 a bench run or a fine-tune repeated from scratch gets the same audio. Only the stream is
 seeded, not each clip: the n-th clip an engine speaks draws the n-th stretch of noise, so a
-corpus built by several worker processes, each taking the next batch of clips as it frees up, still differs.
+corpus built by several worker processes, each taking the next batch of clips as it frees up,
+still differs.
 """
 
 from __future__ import annotations
