@@ -96,6 +96,7 @@ class FinetuneDialog(QDialog):
         self.worker.finished.connect(self._finished)
         self.worker.cancelled.connect(self._cancelled)
         self.worker.error.connect(self._failed)
+        self.thread.started.connect(self.worker.warm_up)  # on the worker's thread, before any Start
         self.thread.start()
 
     def _build(self, summary: str) -> None:

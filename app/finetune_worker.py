@@ -13,6 +13,7 @@ import threading
 from PySide6.QtCore import QObject, Signal, Slot
 
 from model.adapt import AdaptRequest, adapt, train_summary
+from model.finetune import warm_up_training
 from model.versions import VersionStore
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,14 @@ class FinetuneWorker(QObject):
     def cancel(self) -> None:
         """Stop the running fine-tune at its next step (any thread)."""
         self._cancel.set()
+
+    @Slot()
+    def warm_up(self) -> None:
+        """Pay torch's first-optimiser cost now, while the user reads the dialog, not after Start."""
+        try:
+            warm_up_training()
+        except Exception:  # only a head start: fine-tuning itself reports any real problem
+            log.exception("warming up for fine-tuning failed")
 
     @Slot(object, str, str)
     def run(self, request: AdaptRequest, versions_root: str, parent: str) -> None:

@@ -92,6 +92,19 @@ class FinetuneResult:
     refit_objective: tuple[float, float] | None = None  # the head's objective before and after the refit
 
 
+def warm_up_training() -> None:
+    """Make one optimiser and take a step, so that a fine-tune started later does not pay for it.
+
+    torch imports its compiler stack (`torch._dynamo`) when a process makes its first optimiser, which
+    takes most of a second (the own-voice bench reports it as `warm_up_seconds`). The app warms up while
+    the fine-tune dialog is open, before Start is pressed.
+    """
+    weight = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.AdamW([weight])
+    weight.sum().backward()
+    optimizer.step()  # its first step imports a little more
+
+
 def freeze_lower_layers(model: KeywordClassifier, count: int) -> list[nn.Parameter]:
     """Stop gradients to recurrent layers 0 .. count-1; returns the parameters left to train."""
     if count > model.config.num_layers:

@@ -4,6 +4,9 @@ nothing, versions switch and roll back without deleting, and the CLI prints befo
 import json
 import re
 import shutil
+import subprocess
+import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -386,6 +389,38 @@ def test_cli_names_the_misheard_takes(tiny_model, takes, tmp_path, capsys):
     last = captured.err.replace("\r", "\n").strip().splitlines()[-1]
     assert re.fullmatch(r"fine-tune: 100%.*\| (\d+)/\1 \[[0-9:]+, loss [0-9.]+, 0 s to go\]", last.strip()), last
     assert f"  {mixed / 'fall' / 'me_nohash_said-rise.wav'} taken for rise (" in printed
+
+
+FIRST_OPTIMISER = """
+import sys, torch
+from model.finetune import warm_up_training
+warm_up_training()
+before = set(sys.modules)
+weight = torch.zeros(3, requires_grad=True)
+optimiser = torch.optim.AdamW([weight])
+weight.sum().backward()
+optimiser.step()
+print(*sorted(set(sys.modules) - before))
+"""
+
+
+def test_after_the_warm_up_a_fine_tune_imports_nothing_more():
+    """torch imports its compiler stack on a process's first optimiser (most of a second); the warm-up pays
+    that in advance. Without it, this fresh process's optimiser imported torch._dynamo and hundreds more."""
+    run = subprocess.run([sys.executable, "-c", FIRST_OPTIMISER], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == []
+
+
+def test_dialog_warms_up_on_its_worker_as_it_opens(qtbot, monkeypatch, tmp_path, open_window, tiny_model):
+    warmed = []
+    monkeypatch.setattr("app.finetune_worker.warm_up_training", lambda: warmed.append(threading.current_thread()))
+    window = open_window(tiny_model, autostart=False, data_dir=str(tmp_path / "data"))
+    qtbot.waitUntil(lambda: bool(window.model_info), timeout=10_000)
+    dialog = window.open_finetune()
+    qtbot.waitUntil(lambda: warmed != [], timeout=10_000)
+    assert not dialog.running  # before any Start
+    assert warmed[0] is not threading.main_thread()  # off the GUI thread
 
 
 def test_worker_hands_the_summary_over_as_is(qapp):  # a dict signal would re-sort the keys
