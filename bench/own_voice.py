@@ -71,6 +71,7 @@ from model.adapt import (
     train_summary,
 )
 from model.checkpoint import DEFAULT_MODEL_DIR, load_checkpoint
+from model.device import describe_machine
 from model.finetune import warm_up_training
 from model.grow import embed
 from model.versions import save_finetuned
@@ -344,6 +345,7 @@ def run(args: argparse.Namespace) -> int:
                 "few_shot_after": few_shot_accuracy(outcome.model, train, held),
             }
     figures = {
+        "machine": describe_machine(),
         "base": args.base,
         "words": words,
         "new_words": new_words,

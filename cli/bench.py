@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from cli.common import add_model_option, run_command
 from model.checkpoint import load_checkpoint
 from model.classifier import KeywordClassifier
 from model.config import ModelConfig
-from model.device import torch_threads
+from model.device import describe_machine, torch_threads
 from model.training import TrainConfig, train_model
 
 
@@ -104,7 +103,7 @@ def measure(args: argparse.Namespace) -> int:
         entry |= training_throughput(model.config, device, args.train_clips, epochs=3)
         results.append(entry)
     if args.json:
-        print(json.dumps({"machine": platform.processor() or platform.machine(), "results": results}))
+        print(json.dumps({"machine": describe_machine(), "results": results}))
         return 0
     for entry in results:
         print(f"{entry['device']} ({entry['threads']} threads, {entry['model']}), median of {entry['runs']} runs:")

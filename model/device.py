@@ -1,9 +1,13 @@
-"""Choosing where the model runs: --device auto|cpu|cuda|mps, and on how many CPU threads."""
+"""Choosing where the model runs: --device auto|cpu|cuda|mps, on how many CPU threads, and naming
+the machine a measurement ran on."""
 
 from __future__ import annotations
 
+import os
+import platform
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import torch
 
@@ -37,3 +41,34 @@ def torch_threads(count: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def cpu_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The processor's model name: Linux's /proc/cpuinfo names it; platform.processor() there gives only the
+    architecture, and elsewhere it is all there is."""
+    try:
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and value.strip():
+                return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def describe_machine() -> dict[str, object]:
+    """What a measurement ran on, for the benches' JSON.
+
+    A seed repeats a fine-tune exactly only on a like CPU: torch picks its kernels by the vector
+    instructions it finds (`cpu_capability`), and kernels that add floats in another order train
+    another model from the same seed (docs/fine-tuning.md, "Repeating a run").
+    """
+    machine: dict[str, object] = {
+        "cpu": cpu_name(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "cores": os.cpu_count(),
+        "torch": torch.__version__,
+    }
+    if torch.cuda.is_available():
+        machine["cuda"] = torch.cuda.get_device_name()
+    return machine

@@ -39,6 +39,7 @@ def test_bench_reports_latency_ratio_and_throughput(tmp_path, capsys):
     )
     assert status == 0 and torch.get_num_threads() == threads  # the setting does not leak
     report = json.loads(capsys.readouterr().out)
+    assert report["machine"]["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
     (cpu,) = [entry for entry in report["results"] if entry["device"] == "cpu"]
     assert cpu["model"] == "untrained default architecture" and cpu["runs"] == 50 and cpu["threads"] == 1
     assert cpu["fast_ms"] > 0 and cpu["trace_ms"] > 0
@@ -125,6 +126,7 @@ def test_own_voice_bench_keeps_the_takes_and_the_model_when_asked(tmp_path, tiny
     options = [*tiny_bench(own_voice, tiny_model), "--keep", str(keep)]
     assert own_voice_bench(options) == 0
     figures = json.loads(capsys.readouterr().out)
+    assert figures["machine"]["cpu_capability"] == torch.backends.cpu.get_cpu_capability()  # whose figures these are
     held = (keep / "takes" / "testing_list.txt").read_text().split()
     assert len(held) == figures["held_out_clips"] == 4 and all((keep / "takes" / name).is_file() for name in held)
     assert all(error["take"] in held for error in figures["held_out_errors"])  # names to find them by

@@ -7,7 +7,7 @@ import torch
 from audio.labels import DEFAULT_LABELS
 from model.classifier import KeywordClassifier, normalize_utterance
 from model.config import ModelConfig
-from model.device import torch_threads
+from model.device import cpu_name, describe_machine, torch_threads
 
 
 def make_model(**overrides) -> KeywordClassifier:
@@ -111,3 +111,20 @@ def test_torch_threads_sets_the_count_for_the_block_and_puts_it_back_after_an_er
     assert torch.get_num_threads() == before
     with torch_threads(None):
         assert torch.get_num_threads() == before
+
+
+def test_cpu_name_is_read_from_cpuinfo_and_falls_back_to_the_platform(tmp_path, monkeypatch):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: Test\nmodel name\t: Test CPU 9000 @ 3.00GHz\nflags\t\t: fpu\n")
+    assert cpu_name(cpuinfo) == "Test CPU 9000 @ 3.00GHz"
+    monkeypatch.setattr("platform.processor", lambda: "")
+    monkeypatch.setattr("platform.machine", lambda: "riscv64")
+    assert cpu_name(tmp_path / "missing") == "riscv64"  # macOS and Windows have no /proc/cpuinfo
+    cpuinfo.write_text("processor\t: 0\nmodel name\t:\n")  # some ARM boards leave it empty
+    assert cpu_name(cpuinfo) == "riscv64"
+
+
+def test_machine_names_the_kernels_torch_picked():
+    machine = describe_machine()
+    assert machine["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert machine["torch"] == torch.__version__ and machine["cores"] >= 1 and machine["cpu"]
