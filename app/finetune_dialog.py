@@ -369,8 +369,11 @@ class FinetuneDialog(QDialog):
         self.cancel_button.setEnabled(False)
 
     def _set_running(self, running: bool) -> None:
-        self.running = running
-        self.running_changed.emit(running)
+        """Said once per change: a dialog closed mid-run hears its worker's `cancelled` later, when another
+        dialog may be running."""
+        if running != self.running:
+            self.running = running
+            self.running_changed.emit(running)
 
     def use_result(self) -> None:
         if self.result is None:
@@ -382,18 +385,30 @@ class FinetuneDialog(QDialog):
             return
         self.model_chosen.emit(self.result["path"])
 
-    def shutdown(self) -> None:
-        """Cancel a running fine-tune (nothing is saved) and stop the worker's thread; safe twice."""
+    def stop_worker(self) -> None:
+        """Cancel a running fine-tune (nothing is saved) and let the worker's thread end, without waiting for
+        it: the run stops at its next step, but the warm-up, the head's refit and scoring take a second or
+        two that the GUI thread must not spend waiting. Safe twice."""
         self.worker.cancel()
         self.thread.quit()
+        self._set_running(False)
+
+    def shutdown(self) -> None:
+        """`stop_worker`, then wait for the thread to end: for the app's exit, which must not leave it running."""
+        self.stop_worker()
         self.thread.wait()
-        if self.running:  # its cancelled signal will not be handled now
-            self._set_running(False)
+
+    def release(self) -> None:
+        """Close for good: the dialog deletes itself once its worker's thread has ended."""
+        self.thread.finished.connect(self.deleteLater)
+        self.close()
+        if self.thread.isFinished():  # ended before the connection was made
+            self.deleteLater()
 
     def closeEvent(self, event) -> None:
-        self.shutdown()
+        self.stop_worker()
         super().closeEvent(event)
 
     def done(self, code: int) -> None:  # Esc / reject: stop the worker as closing does
-        self.shutdown()
+        self.stop_worker()
         super().done(code)

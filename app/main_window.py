@@ -280,8 +280,7 @@ class MainWindow(QMainWindow):
             device=self.device,
         )
         for old in self.findChildren(FinetuneDialog):  # one at a time: an old one stops and goes
-            old.close()
-            old.deleteLater()
+            old.release()
         dialog = FinetuneDialog(request, models_dir(self.data_dir), self.model_info["name"], summary, self)
         dialog.model_chosen.connect(self.open_model)
         dialog.running_changed.connect(self._pause_live)

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -421,6 +422,34 @@ def test_dialog_warms_up_on_its_worker_as_it_opens(qtbot, monkeypatch, tmp_path,
     qtbot.waitUntil(lambda: warmed != [], timeout=10_000)
     assert not dialog.running  # before any Start
     assert warmed[0] is not threading.main_thread()  # off the GUI thread
+
+
+def test_closing_the_dialog_does_not_wait_for_its_worker(qtbot, monkeypatch, tmp_path, open_window, tiny_model):
+    warm_ups: list[threading.Event] = []  # one a dialog; set, it lets that dialog's warm-up end
+
+    def slow_warm_up() -> None:  # as long as a first warm-up, a head refit or scoring can take
+        ended = threading.Event()
+        warm_ups.append(ended)
+        ended.wait(timeout=10)
+
+    monkeypatch.setattr("app.finetune_worker.warm_up_training", slow_warm_up)
+    window = open_window(tiny_model, autostart=False, data_dir=str(tmp_path / "data"))
+    qtbot.waitUntil(lambda: bool(window.model_info), timeout=10_000)
+    first = window.open_finetune()
+    qtbot.waitUntil(lambda: len(warm_ups) == 1, timeout=10_000)
+    started = time.perf_counter()
+    first.close()
+    assert time.perf_counter() - started < 0.5 and first.thread.isRunning()  # the GUI thread did not wait
+    gone = []
+    first.destroyed.connect(lambda: gone.append(True))
+    second = window.open_finetune()  # one dialog at a time: the first goes once its thread has ended
+    qtbot.waitUntil(lambda: len(warm_ups) == 2, timeout=10_000)
+    assert gone == [] and second is not first
+    warm_ups[0].set()
+    qtbot.waitUntil(lambda: gone == [True], timeout=10_000)
+    threading.Timer(0.3, warm_ups[1].set).start()
+    window.close()  # the app's exit does wait: no thread is left running
+    assert second.thread.isFinished()
 
 
 def test_worker_hands_the_summary_over_as_is(qapp):  # a dict signal would re-sort the keys
