@@ -531,9 +531,13 @@ def test_the_live_view_stands_still_while_fine_tuning_runs(qtbot, tmp_path, open
     drawn, built = len(window.update_seconds), window.engine.frames_built
     qtbot.waitUntil(lambda: window.engine.frames_built > built + 5, timeout=10_000)  # still listening...
     assert len(window.update_seconds) == drawn and dialog.running  # ...but nothing drawn
+    said = []
+    dialog.running_changed.connect(said.append)
     dialog.close()  # closing it while it runs cancels it, and the live view goes on
     assert not window.live_paused and window.state_label.text() == f"Listening to {window.choice.title}"
     qtbot.waitUntil(lambda: len(window.update_seconds) > drawn, timeout=10_000)
+    qtbot.waitUntil(lambda: dialog.eta_label.text().startswith("Cancelled"), timeout=10_000)  # the worker, later
+    assert said == [False]  # said once: a dialog running by then would have stayed paused
 
 
 def test_a_take_is_looked_inside_from_the_takes_list_and_the_misheard_list(qtbot, tmp_path, open_window, tiny_model):
