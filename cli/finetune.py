@@ -100,6 +100,21 @@ def add_finetune_options(parser: argparse.ArgumentParser) -> None:
         default=defaults.refit_copies,
         help="augmented copies of each take the head is refit on after training (0: no refit)",
     )
+    parser.add_argument(
+        "--refit-anchor",
+        type=float,
+        default=defaults.refit_anchor,
+        help="how strongly the refit head is held to the fine-tuned one",
+    )
+    parser.add_argument(
+        "--distill-weight",
+        type=float,
+        default=defaults.distill_weight,
+        help="weight of the base model's answers on base material in the loss (0: none)",
+    )
+    parser.add_argument(
+        "--label-smoothing", type=float, default=defaults.label_smoothing, help="label smoothing of the loss, 0 to 1"
+    )
     parser.add_argument("--per-word", type=int, default=material.per_word, help="synthesized clips per base command")
     parser.add_argument("--unknown", type=int, default=material.unknown, help="synthesized _unknown_ words")
     parser.add_argument("--silence", type=int, default=material.silence, help="background clips for _silence_")
@@ -139,6 +154,9 @@ def finetune_settings(args: argparse.Namespace) -> tuple[FinetuneConfig, Materia
         user_repeats=args.repeats,
         full_takes=args.full_takes,
         refit_copies=args.refit_copies,
+        refit_anchor=args.refit_anchor,
+        distill_weight=args.distill_weight,
+        label_smoothing=args.label_smoothing,
         seed=args.seed,
     )
     material = MaterialConfig(

@@ -62,8 +62,10 @@ class FinetuneConfig:
             or self.full_takes < 1
         ):
             raise ValueError(f"epochs, batch size, learning rate, repeats and full takes must be positive: {self}")
-        if self.freeze_layers < 0 or self.refit_copies < 0 or self.refit_anchor < 0:
-            raise ValueError(f"freeze_layers, refit_copies and refit_anchor must be >= 0: {self}")
+        if self.freeze_layers < 0 or self.refit_copies < 0 or self.refit_anchor < 0 or self.distill_weight < 0:
+            raise ValueError(f"freeze_layers, refit_copies, refit_anchor and distill_weight must be >= 0: {self}")
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -1,6 +1,7 @@
 """Fine-tuning: a grown head keeps the old answers, a new tone word is learned, cancel changes
 nothing, versions switch and roll back without deleting, and the CLI prints before / after."""
 
+import argparse
 import json
 import re
 import shutil
@@ -22,6 +23,7 @@ from app.finetune_worker import FinetuneWorker
 from app.versions_dialog import VersionsDialog
 from audio.augment import AugmentConfig
 from audio.io import read_audio, write_wav
+from cli.finetune import add_finetune_options, finetune_settings
 from cli.finetune import main as finetune_main
 from model.adapt import (
     FINETUNE_AUGMENT,
@@ -372,6 +374,18 @@ def test_cli_prints_before_and_after_as_json(tiny_model, takes, tmp_path, capsys
     capsys.readouterr()
     assert tiny_finetune(tiny_model, takes, tmp_path, "--threads", "0") == 2  # not "every core" by accident
     assert "threads must be at least 1, got 0" in capsys.readouterr().err
+
+
+def test_loss_settings_reach_the_config_and_bad_ones_are_refused():
+    parser = argparse.ArgumentParser()
+    add_finetune_options(parser)
+    options = ["--distill-weight", "0", "--label-smoothing", "0.1", "--refit-anchor", "0.5"]
+    settings, _ = finetune_settings(parser.parse_args(options))
+    assert (settings.distill_weight, settings.label_smoothing, settings.refit_anchor) == (0.0, 0.1, 0.5)
+    assert finetune_settings(parser.parse_args([]))[0] == FinetuneConfig()  # the defaults are the config's own
+    for bad, message in (("--label-smoothing 1", "label_smoothing"), ("--distill-weight -0.1", "distill_weight")):
+        with pytest.raises(ValueError, match=message):
+            finetune_settings(parser.parse_args(bad.split()))
 
 
 def test_cli_names_the_misheard_takes(tiny_model, takes, tmp_path, capsys):
