@@ -22,11 +22,13 @@ from bench.own_voice import (
     probe_accuracy,
 )
 from bench.own_voice import main as own_voice_bench
+from bench.seed_ensemble import ensemble_accuracies
+from bench.seed_ensemble import main as seed_ensemble_bench
 from bench.synthesis_lanes import main as synthesis_lanes
 from bench.word_spans import main as word_spans_bench
 from main import main
 from model.adapt import accuracy
-from model.checkpoint import load_checkpoint
+from model.checkpoint import load_checkpoint, save_checkpoint
 from model.grow import grow_labels
 from model.openmp import WAITING, set_waiting
 from tests.conftest import tone_clip, tone_word
@@ -279,3 +281,42 @@ def test_import_bench_times_the_take_worker_into_a_new_folder_each_time(tmp_path
     assert (figures["takes"], figures["files"], figures["left_out"], len(figures["seconds"])) == (2, 2, 1, 2)
     assert not any(path.name == "takes.json" for path in tmp_path.rglob("*"))  # imported elsewhere, not into DIR
     assert import_takes_main([str(tmp_path), "--repeats", "0"]) == 2
+
+
+def test_seed_ensembles_average_the_models_probabilities():
+    truth = np.array([0, 1, 1])
+    probabilities = np.array(
+        [
+            [[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]],  # right on the first and last take
+            [[0.6, 0.4], [0.1, 0.9], [0.3, 0.7]],  # right on every take
+            [[0.2, 0.8], [0.7, 0.3], [0.4, 0.6]],  # right on the last take only
+        ]
+    )
+    assert ensemble_accuracies(probabilities, truth, 1) == pytest.approx([2 / 3, 1, 1 / 3])
+    # (0, 1): [0.75, 0.25], [0.35, 0.65], ... all right; (0, 2): the first take 0.55 right, the second wrong
+    assert ensemble_accuracies(probabilities, truth, 2) == pytest.approx([1, 2 / 3, 2 / 3])
+    assert ensemble_accuracies(probabilities, truth, 3) == pytest.approx([1])  # the middle take: 0.47 against 0.53
+
+
+def test_seed_ensemble_bench_scores_kept_models_on_the_held_out_takes(tmp_path, tiny_model, capsys):
+    takes = tmp_path / "takes"
+    held = []
+    for word in ("fall", "rise"):
+        for speaker in range(3):
+            write_wav(takes / word / f"{speaker}.wav", tone_clip(word, speaker))
+            held.append(f"{word}/{speaker}.wav\n")
+    (takes / "testing_list.txt").write_text("".join(held))
+    model = load_checkpoint(tiny_model).model
+    swapped = load_checkpoint(tiny_model).model  # hears "fall" as "rise" and back
+    fall, rise = model.labels.index("fall"), model.labels.index("rise")
+    with torch.no_grad():
+        for tensor in (swapped.head.weight, swapped.head.bias):
+            tensor[[fall, rise]] = tensor[[rise, fall]].clone()
+    save_checkpoint(swapped, tmp_path / "swapped")
+    models = [str(tiny_model), str(tiny_model), str(tmp_path / "swapped")]
+    assert seed_ensemble_bench(["--takes", str(takes), "--models", *models, "--sizes", "3", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["held_out_takes"] == 6 and figures["single"] == [1.0, 1.0, 0.0]
+    assert figures["ensembles"]["3"] == {"mean": 1.0, "min": 1.0, "max": 1.0, "groups": 1}  # two right outvote one
+    assert seed_ensemble_bench(["--takes", str(takes), "--models", *models, "--sizes", "4"]) == 2
+    assert "between 1 and the 3 models" in capsys.readouterr().err
