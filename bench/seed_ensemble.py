@@ -1,6 +1,6 @@
 """Seed ensembles: how much of the own-voice bench's miss is one fine-tune's luck.
 
-    python -m bench.seed_ensemble --takes KEEP/takes --models KEEP0/model KEEP1/model ... [--sizes 2,3,5] [--json]
+    python -m bench.seed_ensemble --takes KEEP/takes --models KEEP0/model KEEP1/model ... [--sizes 2,3] [--json]
 
 Each `--models` folder is a fine-tune of the same takes with another seed (the own-voice bench's
 `--keep DIR`, run with `--seed 0`, `1`, ...; `--takes` is any one run's kept takes, the same for
@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--takes", type=Path, required=True, help="a kept takes folder (its testing_list.txt)")
     parser.add_argument("--models", type=Path, nargs="+", required=True, help="model folders fine-tuned on them")
-    parser.add_argument("--sizes", default="2,3,5", help="ensemble sizes (comma-separated; default 2,3,5)")
+    parser.add_argument("--sizes", help="ensemble sizes, comma-separated (default: 2 up to every model)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     return parser
 
@@ -55,12 +55,14 @@ def run(args: argparse.Namespace) -> int:
     labels = models[0].labels
     if any(model.labels != labels for model in models):
         raise ValueError("the models have different labels: fine-tune them on the same takes")
-    sizes = sorted({int(size) for size in args.sizes.split(",")})
-    if not sizes or sizes[0] < 1 or sizes[-1] > len(models):
+    sizes = sorted({int(size) for size in args.sizes.split(",")}) if args.sizes else list(range(2, len(models) + 1))
+    if args.sizes and (sizes[0] < 1 or sizes[-1] > len(models)):
         raise ValueError(f"--sizes must lie between 1 and the {len(models)} models given, got {args.sizes}")
     _, held = labelled_takes(args.takes, models[0].config.features)
     if not len(held):
         raise ValueError(f"no held-out takes in {args.takes} (it needs a testing_list.txt)")
+    if unknown := sorted(set(held.labels) - set(labels)):
+        raise ValueError(f"the models were not taught {', '.join(unknown)}: give the takes they were fine-tuned on")
     truth = np.array([labels.index(held.labels[target]) for target in held.targets])  # (takes,)
     probabilities = np.stack([predict_probabilities(model, held.waveforms) for model in models])
     single = ensemble_accuracies(probabilities, truth, 1)

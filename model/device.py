@@ -59,9 +59,10 @@ def cpu_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
 def describe_machine() -> dict[str, object]:
     """What a measurement ran on, for the benches' JSON.
 
-    A seed repeats a fine-tune exactly only on a like CPU: torch picks its kernels by the vector
-    instructions it finds (`cpu_capability`), and kernels that add floats in another order train
-    another model from the same seed (docs/fine-tuning.md, "Repeating a run").
+    A seed repeats a fine-tune exactly on the machine it ran on, but another machine trained other
+    models from the same seeds (docs/fine-tuning.md, "Repeating a run"). Which difference did it was
+    not found; the processor and the vector instructions torch picked its kernels by
+    (`cpu_capability`) are the first suspects, so they are named.
     """
     machine: dict[str, object] = {
         "cpu": cpu_name(),

@@ -320,3 +320,7 @@ def test_seed_ensemble_bench_scores_kept_models_on_the_held_out_takes(tmp_path, 
     assert figures["ensembles"]["3"] == {"mean": 1.0, "min": 1.0, "max": 1.0, "groups": 1}  # two right outvote one
     assert seed_ensemble_bench(["--takes", str(takes), "--models", *models, "--sizes", "4"]) == 2
     assert "between 1 and the 3 models" in capsys.readouterr().err
+    write_wav(takes / "hum" / "0.wav", tone_word(400.0, 0.0, seed=0))
+    (takes / "testing_list.txt").write_text("".join(held) + "hum/0.wav\n")
+    assert seed_ensemble_bench(["--takes", str(takes), "--models", *models]) == 2
+    assert "the models were not taught hum" in capsys.readouterr().err
