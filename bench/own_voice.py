@@ -71,7 +71,7 @@ from model.adapt import (
     train_summary,
 )
 from model.checkpoint import DEFAULT_MODEL_DIR, load_checkpoint
-from model.device import describe_machine
+from model.device import describe_machine, machine_summary
 from model.finetune import warm_up_training
 from model.grow import embed
 from model.versions import save_finetuned
@@ -442,7 +442,8 @@ def run(args: argparse.Namespace) -> int:
             print(old_words_note(outcome.old_words))
         print(
             f"fine-tune {figures['finetune_wall_seconds']} s {figures['finetune_seconds']}; "
-            f"starter sets {figures['starter_seconds']} s; warm-up {figures['warm_up_seconds']} s"
+            f"starter sets {figures['starter_seconds']} s; warm-up {figures['warm_up_seconds']} s; "
+            f"on {machine_summary(figures['machine'])}"
         )
     return 0
 

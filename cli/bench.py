@@ -20,7 +20,7 @@ from cli.common import add_model_option, run_command
 from model.checkpoint import load_checkpoint
 from model.classifier import KeywordClassifier
 from model.config import ModelConfig
-from model.device import describe_machine, torch_threads
+from model.device import describe_machine, machine_summary, torch_threads
 from model.training import TrainConfig, train_model
 
 
@@ -102,9 +102,11 @@ def measure(args: argparse.Namespace) -> int:
         entry |= latency(model, args.runs)
         entry |= training_throughput(model.config, device, args.train_clips, epochs=3)
         results.append(entry)
+    machine = describe_machine()
     if args.json:
-        print(json.dumps({"machine": describe_machine(), "results": results}))
+        print(json.dumps({"machine": machine, "results": results}))
         return 0
+    print(f"on {machine_summary(machine)}")
     for entry in results:
         print(f"{entry['device']} ({entry['threads']} threads, {entry['model']}), median of {entry['runs']} runs:")
         print(f"  fast path  {entry['fast_ms']:7.2f} ms per 1 s window, batch 1")

@@ -73,3 +73,12 @@ def describe_machine() -> dict[str, object]:
     if torch.cuda.is_available():
         machine["cuda"] = torch.cuda.get_device_name()
     return machine
+
+
+def machine_summary(machine: dict[str, object]) -> str:
+    """`describe_machine` in one line, for the benches' text output."""
+    cuda = f", {machine['cuda']}" if "cuda" in machine else ""
+    return (
+        f"{machine['cpu']} ({machine['cpu_capability']} kernels, {machine['cores']} cores, "
+        f"torch {machine['torch']}{cuda})"
+    )

@@ -29,6 +29,7 @@ from bench.word_spans import main as word_spans_bench
 from main import main
 from model.adapt import accuracy
 from model.checkpoint import load_checkpoint, save_checkpoint
+from model.device import machine_summary
 from model.grow import grow_labels
 from model.openmp import WAITING, set_waiting
 from tests.conftest import tone_clip, tone_word
@@ -47,6 +48,8 @@ def test_bench_reports_latency_ratio_and_throughput(tmp_path, capsys):
     assert cpu["fast_ms"] > 0 and cpu["trace_ms"] > 0
     assert abs(cpu["trace_over_fast"] - cpu["trace_ms"] / cpu["fast_ms"]) < 1e-9
     assert cpu["train_clips_per_s"] > 0
+    assert main(["bench", "--runs", "50", "--train-clips", "16", "--model", str(tmp_path / "none")]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == f"on {machine_summary(report['machine'])}"
 
 
 def test_bench_refuses_too_few_runs(capsys):

@@ -7,7 +7,7 @@ import torch
 from audio.labels import DEFAULT_LABELS
 from model.classifier import KeywordClassifier, normalize_utterance
 from model.config import ModelConfig
-from model.device import cpu_name, describe_machine, torch_threads
+from model.device import cpu_name, describe_machine, machine_summary, torch_threads
 
 
 def make_model(**overrides) -> KeywordClassifier:
@@ -128,3 +128,6 @@ def test_machine_names_the_kernels_torch_picked():
     machine = describe_machine()
     assert machine["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
     assert machine["torch"] == torch.__version__ and machine["cores"] >= 1 and machine["cpu"]
+    cpu = {"cpu": "AMD EPYC", "cpu_capability": "AVX512", "cores": 2, "torch": "2.13.0+cpu"}
+    assert machine_summary(cpu) == "AMD EPYC (AVX512 kernels, 2 cores, torch 2.13.0+cpu)"
+    assert machine_summary({**cpu, "cuda": "NVIDIA H200"}).endswith("torch 2.13.0+cpu, NVIDIA H200)")
