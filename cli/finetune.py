@@ -86,6 +86,12 @@ def add_finetune_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--lr", type=float, default=defaults.learning_rate, help="peak learning rate")
     parser.add_argument("--freeze", type=int, default=defaults.freeze_layers, help="lower recurrent layers kept fixed")
+    parser.add_argument(
+        "--lower-lr",
+        type=float,
+        default=defaults.lower_layer_lr,
+        help="share of the learning rate for the trained recurrent layers below the top one, over 0 up to 1",
+    )
     parser.add_argument("--repeats", type=int, default=defaults.user_repeats, help="times each take is seen per epoch")
     parser.add_argument(
         "--full-takes",
@@ -111,6 +117,12 @@ def add_finetune_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=defaults.distill_weight,
         help="weight of the base model's answers on base material in the loss (0: none)",
+    )
+    parser.add_argument(
+        "--contrastive-weight",
+        type=float,
+        default=defaults.contrastive_weight,
+        help="weight of the supervised contrastive term, which pulls a label's clips together (0: none)",
     )
     parser.add_argument(
         "--label-smoothing", type=float, default=defaults.label_smoothing, help="label smoothing of the loss, 0 to 1"
@@ -151,12 +163,14 @@ def finetune_settings(args: argparse.Namespace) -> tuple[FinetuneConfig, Materia
         epochs=args.epochs,
         learning_rate=args.lr,
         freeze_layers=args.freeze,
+        lower_layer_lr=args.lower_lr,
         user_repeats=args.repeats,
         full_takes=args.full_takes,
         refit_copies=args.refit_copies,
         refit_anchor=args.refit_anchor,
         distill_weight=args.distill_weight,
         label_smoothing=args.label_smoothing,
+        contrastive_weight=args.contrastive_weight,
         seed=args.seed,
     )
     material = MaterialConfig(

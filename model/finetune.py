@@ -1,9 +1,11 @@
 """The fine-tuning loop: a trained model adapts to a few takes in seconds, not minutes.
 
-What makes it quick and keeps old words: the lower recurrent layers stay frozen (the MFCC
-front end has no weights), the learning rate is a tenth of training's with a short warm-up and
-a cosine decay, a few epochs only, and every batch mixes the user's takes (each repeated, so
-each epoch sees several augmented versions) with base-vocabulary clips. Then the head is refit
+What makes it quick and keeps old words: the recurrent layers below the top one move at a share
+of the learning rate (the MFCC front end has no weights), the learning rate is a tenth of
+training's with a short warm-up and a cosine decay, a few epochs only, and every batch mixes the
+user's takes (each repeated, so each epoch sees several augmented versions) with base-vocabulary
+clips. Besides the cross-entropy, a supervised contrastive term pulls each batch's embeddings of
+one label together and pushes other labels' apart. Then the head is refit
 to convergence on the fine-tuned embeddings (`model.head_refit`). Progress is reported every
 step; `should_stop` is polled every step and the model is then left half-trained, so the caller
 must not save it (the model on disk stays as it was).
@@ -37,7 +39,11 @@ class FinetuneConfig:
     learning_rate: float = 5e-3
     weight_decay: float = 1e-2
     warmup: float = 0.1  # share of the steps spent ramping the learning rate up
-    freeze_layers: int = 1  # lower recurrent layers kept as they are
+    freeze_layers: int = 0  # lower recurrent layers kept as they are
+    # The trained recurrent layers below the top one move at this share of the learning rate. With the contrastive
+    # term below, measured over ten seeds of the own-voice bench (docs/fine-tuning.md, "The lower layer and a
+    # contrastive term").
+    lower_layer_lr: float = 0.3
     user_repeats: int = 8  # times each user take appears per epoch (augmented anew each time)
     # A word with more takes than this shares the places that many would fill (`take_repeats`; each take is seen
     # at least once), so more takes do not make fine-tuning longer. `python -m bench.own_voice ... --held-from 40
@@ -48,6 +54,8 @@ class FinetuneConfig:
     label_smoothing: float = 0.0
     distill_weight: float = 0.3  # keep the base model's answers on base material (Learning without Forgetting)
     distill_temperature: float = 2.0
+    contrastive_weight: float = 0.5  # weight of `supervised_contrastive_loss` (0: none)
+    contrastive_temperature: float = 0.2
     clip_grad_norm: float = 1.0
     refit_copies: int = 8  # the head is refit on each clip this often at most (as often as it is repeated); 0: no refit
     refit_anchor: float = 1e-2  # how strongly the refit head is held to the fine-tuned one
@@ -62,8 +70,15 @@ class FinetuneConfig:
             or self.full_takes < 1
         ):
             raise ValueError(f"epochs, batch size, learning rate, repeats and full takes must be positive: {self}")
-        if self.freeze_layers < 0 or self.refit_copies < 0 or self.refit_anchor < 0 or self.distill_weight < 0:
-            raise ValueError(f"freeze_layers, refit_copies, refit_anchor and distill_weight must be >= 0: {self}")
+        if (
+            min(self.freeze_layers, self.refit_copies, self.refit_anchor, self.distill_weight, self.contrastive_weight)
+            < 0
+        ):
+            raise ValueError(
+                f"freeze_layers, refit_copies, refit_anchor, distill_weight and contrastive_weight must be >= 0: {self}"
+            )
+        if not 0 < self.lower_layer_lr <= 1 or self.contrastive_temperature <= 0:
+            raise ValueError(f"lower_layer_lr must be in (0, 1] and contrastive_temperature positive: {self}")
         if not 0 <= self.label_smoothing < 1:
             raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
 
@@ -117,6 +132,21 @@ def freeze_lower_layers(model: KeywordClassifier, count: int) -> list[nn.Paramet
     return [parameter for parameter in model.parameters() if parameter.requires_grad]
 
 
+def parameter_groups(
+    model: KeywordClassifier, parameters: list[nn.Parameter], learning_rate: float, share: float
+) -> list[dict]:
+    """`parameters` as optimiser groups: the top recurrent layer, the pooling and the head at `learning_rate`,
+    the trained recurrent layers below the top one at `share` of it (none when they are all frozen)."""
+    top = model.config.num_layers - 1
+    lower = [
+        parameter
+        for name, parameter in model.recurrent.layers.named_parameters()
+        if parameter.requires_grad and int(name.split("_l")[1].split("_")[0]) < top
+    ]
+    rest = [parameter for parameter in parameters if all(parameter is not low for low in lower)]
+    return [{"params": rest, "lr": learning_rate}] + ([{"params": lower, "lr": learning_rate * share}] if lower else [])
+
+
 def take_repeats(targets: np.ndarray, repeats: int, full_takes: int) -> np.ndarray:
     """Times each take is seen an epoch: `repeats`, or fewer (once at least) when its label has more
     than `full_takes` takes, so that they fill no more places than `full_takes` takes seen `repeats` times.
@@ -144,6 +174,23 @@ def distillation_loss(logits: torch.Tensor, teacher: torch.Tensor, temperature: 
         return logits.new_zeros(())
     student = torch.log_softmax(logits[known, : teacher.shape[1]] / temperature, dim=1)
     return nn.functional.kl_div(student, teacher[known], reduction="batchmean") * temperature**2
+
+
+def supervised_contrastive_loss(embeddings: torch.Tensor, targets: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Supervised contrastive loss (Khosla et al., 2020) of one batch: for each clip, the mean log-likelihood
+    of picking a clip of its own label among the batch's other clips, by cosine similarity over `temperature`.
+
+    embeddings (batch, size); targets (batch,). Clips whose label no other clip in the batch has add nothing.
+    """
+    unit = nn.functional.normalize(embeddings, dim=1)
+    itself = torch.eye(len(targets), dtype=torch.bool, device=embeddings.device)
+    similarity = (unit @ unit.T / temperature).masked_fill(itself, -1e9)  # (batch, batch)
+    log_likelihood = similarity - torch.logsumexp(similarity, dim=1, keepdim=True)
+    positive = (targets[:, None] == targets[None, :]) & ~itself
+    anchors = positive.any(dim=1)
+    if not anchors.any():
+        return embeddings.new_zeros(())
+    return -((log_likelihood * positive).sum(dim=1)[anchors] / positive.sum(dim=1)[anchors]).mean()
 
 
 def finetune(
@@ -176,7 +223,10 @@ def finetune(
     order_generator = torch.Generator().manual_seed(config.seed)
     steps_per_epoch = -(-int(repeats.sum()) // config.batch_size)
     total = config.epochs * steps_per_epoch
-    optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate, weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(
+        parameter_groups(model, parameters, config.learning_rate, config.lower_layer_lr),
+        weight_decay=config.weight_decay,
+    )
     warmup = max(1, round(config.warmup * total))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * step / total))
@@ -195,8 +245,12 @@ def finetune(
                 result.stopped = True
                 break
             batch, batch_targets = waveforms[indices].to(device), targets[indices].to(device)
-            logits = model.classify(features(batch, generator))  # (batch, classes)
+            embeddings = model.embed(features(batch, generator))  # (batch, size)
+            logits = model.head(embeddings)  # (batch, classes)
             loss = loss_function(logits, batch_targets)
+            if config.contrastive_weight:
+                contrast = supervised_contrastive_loss(embeddings, batch_targets, config.contrastive_temperature)
+                loss = loss + config.contrastive_weight * contrast
             if answers is not None:
                 kept = distillation_loss(logits, answers[indices].to(device), config.distill_temperature)
                 loss = loss + config.distill_weight * kept

@@ -22,6 +22,7 @@ from app.finetune_dialog import FinetuneDialog
 from app.finetune_worker import FinetuneWorker
 from app.versions_dialog import VersionsDialog
 from audio.augment import AugmentConfig
+from audio.dataset import ClipSet
 from audio.io import read_audio, write_wav
 from cli.finetune import add_finetune_options, finetune_settings
 from cli.finetune import main as finetune_main
@@ -38,8 +39,16 @@ from model.adapt import (
     weak_labels,
 )
 from model.checkpoint import CheckpointError, load_checkpoint
+from model.classifier import KeywordClassifier
+from model.config import ModelConfig
 from model.evaluation import predict_probabilities
-from model.finetune import FinetuneConfig, finetune, take_repeats
+from model.finetune import (
+    FinetuneConfig,
+    finetune,
+    parameter_groups,
+    supervised_contrastive_loss,
+    take_repeats,
+)
 from model.grow import grow_labels
 from model.versions import INDEX_FILE, VersionStore, export_model
 from tests.conftest import TONE_WORDS, tone_clip, tone_word
@@ -379,13 +388,58 @@ def test_cli_prints_before_and_after_as_json(tiny_model, takes, tmp_path, capsys
 def test_loss_settings_reach_the_config_and_bad_ones_are_refused():
     parser = argparse.ArgumentParser()
     add_finetune_options(parser)
-    options = ["--distill-weight", "0", "--label-smoothing", "0.1", "--refit-anchor", "0.5"]
-    settings, _ = finetune_settings(parser.parse_args(options))
+    options = "--distill-weight 0 --label-smoothing 0.1 --refit-anchor 0.5 --lower-lr 1 --contrastive-weight 0"
+    settings, _ = finetune_settings(parser.parse_args(options.split()))
     assert (settings.distill_weight, settings.label_smoothing, settings.refit_anchor) == (0.0, 0.1, 0.5)
+    assert (settings.lower_layer_lr, settings.contrastive_weight) == (1.0, 0.0)
     assert finetune_settings(parser.parse_args([]))[0] == FinetuneConfig()  # the defaults are the config's own
-    for bad, message in (("--label-smoothing 1", "label_smoothing"), ("--distill-weight -0.1", "distill_weight")):
+    for bad, message in (
+        ("--label-smoothing 1", "label_smoothing"),
+        ("--distill-weight -0.1", "distill_weight"),
+        ("--contrastive-weight -1", "contrastive_weight"),
+        ("--lower-lr 0", "lower_layer_lr"),
+        ("--lower-lr 1.5", "lower_layer_lr"),
+    ):
         with pytest.raises(ValueError, match=message):
             finetune_settings(parser.parse_args(bad.split()))
+
+
+def test_contrastive_loss_rewards_a_label_s_clips_lying_together():
+    targets = torch.tensor([0, 0, 1])
+    together = torch.tensor([[1.0, 0.0], [2.0, 0.0], [0.0, 1.0]])  # the two 0s point the same way
+    # Each 0 picks the other 0 (cosine 1) over the 1 (cosine 0); the 1 has no partner and adds nothing.
+    expected = -(1.0 - np.log(np.e + 1.0))
+    assert float(supervised_contrastive_loss(together, targets, 1.0)) == pytest.approx(expected, rel=1e-6)
+    apart = torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])  # the second 0 lies on the 1
+    assert supervised_contrastive_loss(apart, targets, 1.0) > supervised_contrastive_loss(together, targets, 1.0)
+    assert float(supervised_contrastive_loss(together, torch.tensor([0, 1, 2]), 1.0)) == 0.0  # nobody's partner
+
+
+def two_layer_model() -> KeywordClassifier:
+    torch.manual_seed(0)
+    return KeywordClassifier(ModelConfig(labels=("rise", "fall"), hidden_size=8, num_layers=2))
+
+
+def test_the_lower_layer_trains_at_its_share_of_the_rate_and_a_frozen_one_not_at_all():
+    model = two_layer_model()
+    layers = dict(model.recurrent.layers.named_parameters())
+    groups = parameter_groups(model, list(model.parameters()), 0.01, 0.3)
+    assert [group["lr"] for group in groups] == [0.01, pytest.approx(0.003)]
+    assert {id(p) for p in groups[1]["params"]} == {id(p) for name, p in layers.items() if "_l0" in name}
+    assert sum(len(group["params"]) for group in groups) == len(list(model.parameters()))
+    clips = ClipSet(
+        np.stack([tone_clip(word, speaker) for word in ("rise", "fall") for speaker in range(4)]),
+        np.repeat([0, 1], 4),
+        ("rise", "fall"),
+        [""] * 8,
+    )
+    for freeze, lower_moves in ((1, False), (0, True)):
+        model = two_layer_model()
+        before = {name: p.detach().clone() for name, p in model.recurrent.layers.named_parameters()}
+        finetune(model, clips, FinetuneConfig(epochs=1, batch_size=4, freeze_layers=freeze, refit_copies=0))
+        for name, parameter in model.recurrent.layers.named_parameters():
+            moved = not torch.equal(parameter, before[name])
+            assert moved == (lower_moves if "_l0" in name else True), name
 
 
 def test_cli_names_the_misheard_takes(tiny_model, takes, tmp_path, capsys):
