@@ -122,13 +122,17 @@ def warm_up_training() -> None:
     optimizer.step()  # its first step imports a little more
 
 
+def layer_of(name: str) -> int:
+    """The recurrent layer a `torch.nn.LSTM` parameter belongs to: weight_ih_l1_reverse -> 1."""
+    return int(name.split("_l")[1].split("_")[0])
+
+
 def freeze_lower_layers(model: KeywordClassifier, count: int) -> list[nn.Parameter]:
     """Stop gradients to recurrent layers 0 .. count-1; returns the parameters left to train."""
     if count > model.config.num_layers:
         raise ValueError(f"cannot freeze {count} layers of a {model.config.num_layers}-layer model")
     for name, parameter in model.recurrent.layers.named_parameters():
-        layer = int(name.split("_l")[1].split("_")[0])  # weight_ih_l1_reverse -> 1
-        parameter.requires_grad_(layer >= count)
+        parameter.requires_grad_(layer_of(name) >= count)
     return [parameter for parameter in model.parameters() if parameter.requires_grad]
 
 
@@ -141,7 +145,7 @@ def parameter_groups(
     lower = [
         parameter
         for name, parameter in model.recurrent.layers.named_parameters()
-        if parameter.requires_grad and int(name.split("_l")[1].split("_")[0]) < top
+        if parameter.requires_grad and layer_of(name) < top
     ]
     rest = [parameter for parameter in parameters if all(parameter is not low for low in lower)]
     return [{"params": rest, "lr": learning_rate}] + ([{"params": lower, "lr": learning_rate * share}] if lower else [])
