@@ -70,10 +70,8 @@ class FinetuneConfig:
             or self.full_takes < 1
         ):
             raise ValueError(f"epochs, batch size, learning rate, repeats and full takes must be positive: {self}")
-        if (
-            min(self.freeze_layers, self.refit_copies, self.refit_anchor, self.distill_weight, self.contrastive_weight)
-            < 0
-        ):
+        non_negative = (self.freeze_layers, self.refit_copies, self.refit_anchor, self.distill_weight)
+        if min(*non_negative, self.contrastive_weight) < 0:
             raise ValueError(
                 f"freeze_layers, refit_copies, refit_anchor, distill_weight and contrastive_weight must be >= 0: {self}"
             )
@@ -147,7 +145,8 @@ def parameter_groups(
         for name, parameter in model.recurrent.layers.named_parameters()
         if parameter.requires_grad and layer_of(name) < top
     ]
-    rest = [parameter for parameter in parameters if all(parameter is not low for low in lower)]
+    lower_ids = {id(parameter) for parameter in lower}
+    rest = [parameter for parameter in parameters if id(parameter) not in lower_ids]
     return [{"params": rest, "lr": learning_rate}] + ([{"params": lower, "lr": learning_rate * share}] if lower else [])
 
 
