@@ -125,6 +125,12 @@ def add_finetune_options(parser: argparse.ArgumentParser) -> None:
         help="weight of the supervised contrastive term, which pulls a label's clips together (0: none)",
     )
     parser.add_argument(
+        "--contrastive-temperature",
+        type=float,
+        default=defaults.contrastive_temperature,
+        help="temperature of the contrastive term's cosine similarities (lower: sharper)",
+    )
+    parser.add_argument(
         "--label-smoothing", type=float, default=defaults.label_smoothing, help="label smoothing of the loss, 0 to 1"
     )
     parser.add_argument("--per-word", type=int, default=material.per_word, help="synthesized clips per base command")
@@ -171,6 +177,7 @@ def finetune_settings(args: argparse.Namespace) -> tuple[FinetuneConfig, Materia
         distill_weight=args.distill_weight,
         label_smoothing=args.label_smoothing,
         contrastive_weight=args.contrastive_weight,
+        contrastive_temperature=args.contrastive_temperature,
         seed=args.seed,
     )
     material = MaterialConfig(

@@ -389,9 +389,10 @@ def test_loss_settings_reach_the_config_and_bad_ones_are_refused():
     parser = argparse.ArgumentParser()
     add_finetune_options(parser)
     options = "--distill-weight 0 --label-smoothing 0.1 --refit-anchor 0.5 --lower-lr 1 --contrastive-weight 0"
+    options += " --contrastive-temperature 0.1"
     settings, _ = finetune_settings(parser.parse_args(options.split()))
     assert (settings.distill_weight, settings.label_smoothing, settings.refit_anchor) == (0.0, 0.1, 0.5)
-    assert (settings.lower_layer_lr, settings.contrastive_weight) == (1.0, 0.0)
+    assert (settings.lower_layer_lr, settings.contrastive_weight, settings.contrastive_temperature) == (1.0, 0.0, 0.1)
     assert finetune_settings(parser.parse_args([]))[0] == FinetuneConfig()  # the defaults are the config's own
     for bad, message in (
         ("--label-smoothing 1", "label_smoothing"),
@@ -399,6 +400,7 @@ def test_loss_settings_reach_the_config_and_bad_ones_are_refused():
         ("--contrastive-weight -1", "contrastive_weight"),
         ("--lower-lr 0", "lower_layer_lr"),
         ("--lower-lr 1.5", "lower_layer_lr"),
+        ("--contrastive-temperature 0", "contrastive_temperature"),
     ):
         with pytest.raises(ValueError, match=message):
             finetune_settings(parser.parse_args(bad.split()))
