@@ -352,6 +352,7 @@ def run(args: argparse.Namespace) -> int:
         "draw": args.draw,
         "held_from": args.held_from,
         "takes": split,
+        "epochs": args.epochs,
         "repeats": args.repeats,
         "full_takes": args.full_takes,
         "threads": args.threads or torch.get_num_threads(),
@@ -361,6 +362,7 @@ def run(args: argparse.Namespace) -> int:
         "warm_up_seconds": round(warm_up_seconds, 2),
         "finetune_wall_seconds": round(wall, 1),
         "finetune_seconds": {key: round(value, 1) for key, value in outcome.seconds.items()},
+        "training_steps": len(outcome.history),  # the work done, which the seconds measure only in the hour they ran
         "held_out_before": outcome.before["accuracy"],
         "held_out_after": outcome.after["accuracy"],
         "held_out_clips": outcome.after["n"],

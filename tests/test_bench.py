@@ -1,6 +1,7 @@
 """`bench` runs end to end and reports every figure it promises (it asserts no speed)."""
 
 import json
+import math
 import os
 
 import numpy as np
@@ -30,6 +31,7 @@ from main import main
 from model.adapt import accuracy
 from model.checkpoint import load_checkpoint, save_checkpoint
 from model.device import machine_summary
+from model.finetune import FinetuneConfig
 from model.grow import grow_labels
 from model.openmp import WAITING, set_waiting
 from tests.conftest import tone_clip, tone_word
@@ -132,6 +134,8 @@ def test_own_voice_bench_keeps_the_takes_and_the_model_when_asked(tmp_path, tiny
     assert own_voice_bench(options) == 0
     figures = json.loads(capsys.readouterr().out)
     assert figures["machine"]["cpu_capability"] == torch.backends.cpu.get_cpu_capability()  # whose figures these are
+    takes_seen = 4 * figures["repeats"]  # one epoch of two takes each of two words, no base material
+    assert figures["epochs"] == 1 and figures["training_steps"] == math.ceil(takes_seen / FinetuneConfig().batch_size)
     held = (keep / "takes" / "testing_list.txt").read_text().split()
     assert len(held) == figures["held_out_clips"] == 4 and all((keep / "takes" / name).is_file() for name in held)
     assert all(error["take"] in held for error in figures["held_out_errors"])  # names to find them by
