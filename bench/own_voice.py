@@ -71,7 +71,7 @@ from model.adapt import (
     train_summary,
 )
 from model.checkpoint import DEFAULT_MODEL_DIR, load_checkpoint
-from model.device import describe_machine, machine_summary
+from model.device import StolenTime, describe_machine, machine_summary
 from model.finetune import warm_up_training
 from model.grow import embed
 from model.versions import save_finetuned
@@ -324,9 +324,9 @@ def run(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         warm_up_training()  # as the app's dialog does before Start: the clock below is what the user waits for
         warm_up_seconds = time.perf_counter() - started
-        started = time.perf_counter()
+        started, stolen = time.perf_counter(), StolenTime()
         outcome = adapt(request)
-        wall = time.perf_counter() - started
+        wall, steal_share = time.perf_counter() - started, stolen.share()
         if args.keep:
             save_finetuned(
                 outcome.model, work / "model", args.base, outcome.before, outcome.after, train_summary(request, outcome)
@@ -363,6 +363,7 @@ def run(args: argparse.Namespace) -> int:
         "finetune_wall_seconds": round(wall, 1),
         "finetune_seconds": {key: round(value, 1) for key, value in outcome.seconds.items()},
         "training_steps": len(outcome.history),  # the work done, which the seconds measure only in the hour they ran
+        "finetune_steal_share": steal_share and round(steal_share, 3),  # None where the system does not say
         "held_out_before": outcome.before["accuracy"],
         "held_out_after": outcome.after["accuracy"],
         "held_out_clips": outcome.after["n"],
@@ -442,8 +443,9 @@ def run(args: argparse.Namespace) -> int:
                 )
         if outcome.old_words:
             print(old_words_note(outcome.old_words))
+        steal = "" if steal_share is None else f", the hypervisor taking {steal_share:.1%} of the CPU"
         print(
-            f"fine-tune {figures['finetune_wall_seconds']} s {figures['finetune_seconds']}; "
+            f"fine-tune {figures['finetune_wall_seconds']} s {figures['finetune_seconds']}{steal}; "
             f"starter sets {figures['starter_seconds']} s; warm-up {figures['warm_up_seconds']} s; "
             f"on {machine_summary(figures['machine'])}"
         )

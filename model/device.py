@@ -1,5 +1,5 @@
 """Choosing where the model runs: --device auto|cpu|cuda|mps, on how many CPU threads, and naming
-the machine a measurement ran on."""
+the machine a measurement ran on and how much of it the measurement had."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import platform
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from time import perf_counter
 
+import psutil
 import torch
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
@@ -82,3 +84,30 @@ def machine_summary(machine: dict[str, object]) -> str:
         f"{machine['cpu']} ({machine['cpu_capability']} kernels, {machine['cores']} cores, "
         f"torch {machine['torch']}{cuda})"
     )
+
+
+def cpu_steal_seconds() -> float | None:
+    """CPU seconds, all cores together, since boot that the hypervisor gave to other machines while
+    this one had work to run (Linux's `steal`; None where the system does not report it)."""
+    return getattr(psutil.cpu_times(), "steal", None)
+
+
+class StolenTime:
+    """The share of this machine's CPU time the hypervisor took from the moment it is made to `share()`.
+
+    A fine-tune on this project's 2-core virtual machine took 14.8 s of training in one run and 27.8 s
+    in the next, with the same work (docs/fine-tuning.md, "The headline runs"): busy neighbours, not
+    the code. The benches report this share beside their times so a slow run can be told apart.
+    """
+
+    def __init__(self) -> None:
+        self.started = perf_counter()
+        self.steal = cpu_steal_seconds()
+
+    def share(self) -> float | None:
+        """Stolen seconds over the seconds all cores had since `__init__`; None where steal is not reported."""
+        steal = cpu_steal_seconds()
+        if steal is None or self.steal is None:
+            return None
+        core_seconds = (perf_counter() - self.started) * (os.cpu_count() or 1)
+        return (steal - self.steal) / core_seconds if core_seconds > 0 else 0.0

@@ -136,6 +136,7 @@ def test_own_voice_bench_keeps_the_takes_and_the_model_when_asked(tmp_path, tiny
     assert figures["machine"]["cpu_capability"] == torch.backends.cpu.get_cpu_capability()  # whose figures these are
     takes_seen = 4 * figures["repeats"]  # one epoch of two takes each of two words, no base material
     assert figures["epochs"] == 1 and figures["training_steps"] == math.ceil(takes_seen / FinetuneConfig().batch_size)
+    assert figures["finetune_steal_share"] is None or 0 <= figures["finetune_steal_share"] <= 1  # None: not Linux
     held = (keep / "takes" / "testing_list.txt").read_text().split()
     assert len(held) == figures["held_out_clips"] == 4 and all((keep / "takes" / name).is_file() for name in held)
     assert all(error["take"] in held for error in figures["held_out_errors"])  # names to find them by

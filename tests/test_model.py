@@ -1,5 +1,8 @@
 """The fast path (nn.LSTM) and the trace path (step by step) must agree."""
 
+import platform
+from collections import namedtuple
+
 import numpy as np
 import pytest
 import torch
@@ -7,7 +10,7 @@ import torch
 from audio.labels import DEFAULT_LABELS
 from model.classifier import KeywordClassifier, normalize_utterance
 from model.config import ModelConfig
-from model.device import cpu_name, describe_machine, machine_summary, torch_threads
+from model.device import StolenTime, cpu_name, cpu_steal_seconds, describe_machine, machine_summary, torch_threads
 
 
 def make_model(**overrides) -> KeywordClassifier:
@@ -131,3 +134,17 @@ def test_machine_names_the_kernels_torch_picked():
     cpu = {"cpu": "AMD EPYC", "cpu_capability": "AVX512", "cores": 2, "torch": "2.13.0+cpu"}
     assert machine_summary(cpu) == "AMD EPYC (AVX512 kernels, 2 cores, torch 2.13.0+cpu)"
     assert machine_summary({**cpu, "cuda": "NVIDIA H200"}).endswith("torch 2.13.0+cpu, NVIDIA H200)")
+
+
+def test_stolen_time_is_the_share_of_every_core_the_hypervisor_took(monkeypatch):
+    steal, clock = iter([100.0, 101.0]), iter([50.0, 51.0])
+    monkeypatch.setattr("model.device.cpu_steal_seconds", lambda: next(steal))
+    monkeypatch.setattr("model.device.perf_counter", lambda: next(clock))
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert StolenTime().share() == 0.5  # 1 s stolen of two cores' 2 s
+    monkeypatch.undo()
+    if platform.system() == "Linux":  # the one system that reports it
+        assert cpu_steal_seconds() >= 0 and 0 <= StolenTime().share() <= 1
+    times_without_steal = namedtuple("scputimes", "user system idle")(1.0, 1.0, 1.0)  # as on macOS and Windows
+    monkeypatch.setattr("model.device.psutil.cpu_times", lambda: times_without_steal)
+    assert cpu_steal_seconds() is None and StolenTime().share() is None
