@@ -95,9 +95,10 @@ def cpu_steal_seconds() -> float | None:
 class StolenTime:
     """The share of this machine's CPU time the hypervisor took from the moment it is made to `share()`.
 
-    A fine-tune on this project's 2-core virtual machine took 14.8 s of training in one run and 27.8 s
-    in the next, with the same work (docs/fine-tuning.md, "The headline runs"): busy neighbours, not
-    the code. The benches report this share beside their times so a slow run can be told apart.
+    A fine-tune on this project's 2-core virtual machine trained for 14.8 s in one run and 27.8 s in
+    the next, with the same work. Time given to other machines is one cause the guest can see, so the
+    benches report its share beside their times (docs/fine-tuning.md, "The times are a slow evening's":
+    there it explained one slow run of ten, not the rest).
     """
 
     def __init__(self) -> None:

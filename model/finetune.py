@@ -35,8 +35,8 @@ class FinetuneConfig:
     """Defaults were measured on one speaker's takes (see bench/own_voice.py)."""
 
     # Three epochs in which each take is seen 20 times: over ten seeds of the own-voice bench 97.6 % of the held-out
-    # takes against 97.1 % for four epochs of 8, for about 2 s more training (docs/fine-tuning.md, "Three epochs of
-    # twenty").
+    # takes against 97.1 % for four epochs of 8, for a quarter more training steps there (135 against 108;
+    # docs/fine-tuning.md, "Three epochs of twenty").
     epochs: int = 3
     batch_size: int = 32
     learning_rate: float = 5e-3
