@@ -7,7 +7,8 @@
    `audio.trim.cut_take`, as the recorder cuts a take, into a temporary takes folder whose
    `testing_list.txt` names the held-out ones.
 2. Words the base model lacks get a synthesized starting set (the type-a-word path).
-3. `model.adapt.adapt` fine-tunes (timed, base material synthesized cold unless --cache).
+3. `model.adapt.adapt` fine-tunes (timed, base material synthesized cold unless --cache; the JSON adds the
+   training steps and the share of the CPU the hypervisor took meanwhile, `finetune_steal_share`).
 4. Base and new model are scored on the held-out takes (per word, with what each word was
    taken for), on the base commands of `--real` (are old words forgotten?) and on its other
    words, those neither base commands nor taught (are they still `_unknown_`, or do the new
@@ -326,7 +327,8 @@ def run(args: argparse.Namespace) -> int:
         warm_up_seconds = time.perf_counter() - started
         started, stolen = time.perf_counter(), StolenTime()
         outcome = adapt(request)
-        wall, steal_share = time.perf_counter() - started, stolen.share()
+        wall = time.perf_counter() - started
+        steal_share = stolen.share(wall)
         if args.keep:
             save_finetuned(
                 outcome.model, work / "model", args.base, outcome.before, outcome.after, train_summary(request, outcome)

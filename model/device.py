@@ -8,7 +8,6 @@ import platform
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from time import perf_counter
 
 import psutil
 import torch
@@ -93,22 +92,22 @@ def cpu_steal_seconds() -> float | None:
 
 
 class StolenTime:
-    """The share of this machine's CPU time the hypervisor took from the moment it is made to `share()`.
+    """The share of this machine's CPU time the hypervisor took while a timed stage ran.
 
     A fine-tune on this project's 2-core virtual machine trained for 14.8 s in one run and 27.8 s in
     the next, with the same work. Time given to other machines is one cause the guest can see, so the
     benches report its share beside their times (docs/fine-tuning.md, "The times are a slow evening's":
-    there it explained one slow run of ten, not the rest).
+    there it explained one slow run of ten, not the rest). Made as the stage starts; the caller keeps
+    the clock.
     """
 
     def __init__(self) -> None:
-        self.started = perf_counter()
         self.steal = cpu_steal_seconds()
 
-    def share(self) -> float | None:
-        """Stolen seconds over the seconds all cores had since `__init__`; None where steal is not reported."""
+    def share(self, seconds: float) -> float | None:
+        """Stolen seconds over what all cores had in the stage's `seconds`; None where steal is not reported."""
         steal = cpu_steal_seconds()
         if steal is None or self.steal is None:
             return None
-        core_seconds = (perf_counter() - self.started) * (os.cpu_count() or 1)
+        core_seconds = seconds * (os.cpu_count() or 1)
         return (steal - self.steal) / core_seconds if core_seconds > 0 else 0.0
