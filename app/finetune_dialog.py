@@ -67,6 +67,8 @@ class FinetuneDialog(QDialog):
     inspect_requested = Signal(object, str, str)  # (audio, what it is, the new model's folder): its gates
     running_changed = Signal(bool)  # fine-tuning started (True) or ended, however it ended (False)
     _run = Signal(object, str, str)
+    _warm_up = Signal(object)
+    _finish = Signal()
 
     def __init__(
         self,
@@ -96,8 +98,10 @@ class FinetuneDialog(QDialog):
         self.worker.finished.connect(self._finished)
         self.worker.cancelled.connect(self._cancelled)
         self.worker.error.connect(self._failed)
-        self.thread.started.connect(self.worker.warm_up)  # on the worker's thread, before any Start
+        self._warm_up.connect(self.worker.warm_up)
+        self._finish.connect(self.worker.finish)
         self.thread.start()
+        self._warm_up.emit(self.request)  # on the worker's thread, before any Start
 
     def _build(self, summary: str) -> None:
         material, settings = self.request.material, self.request.finetune
@@ -204,6 +208,7 @@ class FinetuneDialog(QDialog):
         self.show_review_buttons([])
         self.misheard.clear()
         self.eta_label.setText("Preparing: synthesizing base-vocabulary material (cached after the first run)…")
+        self.worker.arm()
         self._run.emit(self.request, str(self.versions_root), self.parent_name)
 
     def cancel(self) -> None:
@@ -213,6 +218,8 @@ class FinetuneDialog(QDialog):
 
     def _progress(self, phase: str, values: dict) -> None:
         if phase in ("material", "check"):
+            if not self.running:  # the material prepared while the dialog waits for Start
+                return
             what = "base-vocabulary material" if phase == "material" else "the old-words check"
             self.eta_label.setText(f"Synthesizing {what}: {values['done']}/{values['total']}")
             return
@@ -390,7 +397,7 @@ class FinetuneDialog(QDialog):
         it: the run stops at its next step, but the warm-up, the head's refit and scoring take a second or
         two that the GUI thread must not spend waiting. Safe twice."""
         self.worker.cancel()
-        self.thread.quit()
+        self._finish.emit()  # queued behind a run not yet started, which then stops at once and says so
         self._set_running(False)
 
     def shutdown(self) -> None:

@@ -1,7 +1,8 @@
 """Fine-tuning off the GUI thread: runs `model.adapt.adapt`, then saves the result as a new version
 (not yet the current one: the user picks it after seeing the before / after comparison).
 
-Cancel sets an event the training loop polls every step; a cancelled run saves nothing, so the
+While the dialog is open and before Start, the worker warms torch up and synthesizes the base material
+(`warm_up`). Cancel sets an event the training loop and the synthesis poll; a cancelled run saves nothing, so the
 model in use and every saved version stay exactly as they were.
 """
 
@@ -12,7 +13,7 @@ import threading
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from model.adapt import AdaptRequest, adapt, train_summary
+from model.adapt import AdaptRequest, adapt, prepare_material, train_summary
 from model.finetune import warm_up_training
 from model.versions import VersionStore
 
@@ -36,16 +37,27 @@ class FinetuneWorker(QObject):
         self._cancel.set()
 
     @Slot()
-    def warm_up(self) -> None:
-        """Pay torch's first-optimiser cost now, while the user reads the dialog, not after Start."""
+    def finish(self) -> None:
+        """End the worker's thread once the calls queued before this one are done: a Start queued behind the
+        warm-up still runs (and, cancelled, says so) before the thread goes."""
+        self.thread().quit()
+
+    def arm(self) -> None:
+        """Clear an earlier Cancel: the dialog's Start does this before it queues a run (any thread)."""
+        self._cancel.clear()
+
+    @Slot(object)
+    def warm_up(self, request: AdaptRequest) -> None:
+        """Pay torch's first-optimiser cost and synthesize `request`'s base material now, while the user reads
+        the dialog, not after Start. A Start meanwhile waits for this; a Cancel or a close stops it."""
         try:
             warm_up_training()
+            prepare_material(request, self.progress.emit, self._cancel.is_set)
         except Exception:  # only a head start: fine-tuning itself reports any real problem
-            log.exception("warming up for fine-tuning failed")
+            log.exception("preparing for fine-tuning failed")
 
     @Slot(object, str, str)
     def run(self, request: AdaptRequest, versions_root: str, parent: str) -> None:
-        self._cancel.clear()
         try:
             outcome = adapt(request, on_progress=self.progress.emit, should_stop=self._cancel.is_set)
             if outcome.stopped or self._cancel.is_set():

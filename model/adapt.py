@@ -435,6 +435,59 @@ def old_words(model: KeywordClassifier, clips: np.ndarray, labels: Sequence[str]
     }
 
 
+def request_takes(request: AdaptRequest) -> tuple[Labelled, Labelled, Labelled]:
+    """(training takes, held-out takes, starter clips) of `request`, as (path, label) pairs."""
+    train, held = split_takes(request.data)
+    extra, _ = split_takes(request.extra, train_only=True)
+    return train, held, extra
+
+
+def labels_to_add(base_labels: Sequence[str], pairs: Labelled) -> tuple[str, ...]:
+    """The labels of `pairs` the base model lacks, in the order they first appear: the head's new rows."""
+    return tuple(dict.fromkeys(label for _, label in pairs if label not in base_labels))
+
+
+def base_vocabulary(
+    request: AdaptRequest,
+    base_labels: Sequence[str],
+    new_labels: Sequence[str],
+    on_progress: Progress | None,
+    should_stop: Callable[[], bool],
+) -> tuple[tuple[np.ndarray, list[str], list[str]], tuple[np.ndarray, list[str], list[str]]]:
+    """The base material mixed into fine-tuning and the old-words check's clips, each as (clips, labels,
+    words said), for a base model with `base_labels` taught `new_labels`; from the cache when it holds them."""
+    labels = (*base_labels, *new_labels)
+    words = [label for label in base_labels if label not in (UNKNOWN, SILENCE)]
+    m = request.material
+    material = cached_material(
+        request,
+        words,
+        m.per_word,
+        m.unknown if UNKNOWN in labels else 0,
+        m.silence if SILENCE in labels else 0,
+        new_labels,
+        on_progress,
+        should_stop,
+    )
+    check = check_material(request, words, UNKNOWN in labels, new_labels, on_progress, should_stop)
+    return material, check
+
+
+def prepare_material(
+    request: AdaptRequest, on_progress: Progress | None = None, should_stop: Callable[[], bool] = lambda: False
+) -> None:
+    """Synthesize into the cache the base material and check clips `adapt(request)` will ask for, so that it
+    finds them there: the dialog does this while the user reads it, before Start. Nothing without a cache folder.
+
+    Takes changed in between (a new word) change the recipe: `adapt` then synthesizes what it needs itself.
+    """
+    if request.cache_dir is None:
+        return
+    base_labels = load_checkpoint(request.base, torch.device("cpu")).model.labels
+    train, held, extra = request_takes(request)
+    base_vocabulary(request, base_labels, labels_to_add(base_labels, [*train, *extra, *held]), on_progress, should_stop)
+
+
 def adapt(
     request: AdaptRequest, on_progress: Progress | None = None, should_stop: Callable[[], bool] = lambda: False
 ) -> AdaptOutcome:
@@ -446,26 +499,13 @@ def adapt(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     base = load_checkpoint(request.base, resolve_device(request.device)).model
-    train, held = split_takes(request.data)
-    extra, _ = split_takes(request.extra, train_only=True)
+    train, held, extra = request_takes(request)
     if not train and not extra:
         raise ValueError("no training takes found; record a few takes per word first")
-    new_labels = tuple(dict.fromkeys(label for _, label in [*train, *extra, *held] if label not in base.labels))
+    new_labels = labels_to_add(base.labels, [*train, *extra, *held])
     labels = (*base.labels, *new_labels)
-    words = [label for label in base.labels if label not in (UNKNOWN, SILENCE)]
-    m = request.material
-    material, material_labels, _ = cached_material(
-        request,
-        words,
-        m.per_word,
-        m.unknown if UNKNOWN in labels else 0,
-        m.silence if SILENCE in labels else 0,
-        new_labels,
-        on_progress,
-        should_stop,
-    )
-    check, check_labels, check_said = check_material(
-        request, words, UNKNOWN in labels, new_labels, on_progress, should_stop
+    (material, material_labels, _), (check, check_labels, check_said) = base_vocabulary(
+        request, base.labels, new_labels, on_progress, should_stop
     )
     timings["material"] = time.perf_counter() - started
     user = load_clips([Clip(path, label, "train") for path, label in train + extra], labels, base.config.features)

@@ -35,6 +35,7 @@ from model.adapt import (
     more_takes_advice,
     old_words,
     old_words_note,
+    prepare_material,
     unreadable_note,
     weak_labels,
 )
@@ -141,6 +142,27 @@ def test_old_words_are_checked_on_voices_kept_out_of_training_and_cached(tiny_mo
     assert adapt(request).old_words["before"] == before  # the same clips, from the cache
     unchecked = adapt(request_for(tiny_model, takes, cache_dir=tmp_path / "cache"))
     assert unchecked.old_words == {} and old_words_note(unchecked.old_words) == ""
+
+
+def test_material_prepared_before_start_is_what_the_fine_tune_uses(tiny_model, takes, tmp_path, monkeypatch):
+    import model.adapt
+
+    def no_synthesis(*args, **kwargs):
+        raise AssertionError("synthesized")
+
+    material = replace(NO_SPEECH, per_word=2, check_per_word=1)
+    request = request_for(tiny_model, takes, cache_dir=tmp_path / "cache", material=material)
+    with monkeypatch.context() as patched:
+        patched.setattr(model.adapt, "base_material", no_synthesis)
+        prepare_material(replace(request, cache_dir=None))  # nowhere to keep it: nothing is made
+    reported = []
+    prepare_material(request, on_progress=lambda phase, values: reported.append(phase))
+    assert len(list((tmp_path / "cache").glob("base-material-*.npz"))) == 2  # the material and the check's clips
+    assert {"material", "check"} <= set(reported)
+    monkeypatch.setattr(model.adapt, "base_material", no_synthesis)
+    outcome = adapt(request)  # "dip", the new word, is among the takes prepare_material read
+    assert outcome.counts["base_material"] == {"fall": 2, "flat": 2, "rise": 2, "_silence_": 6}
+    assert outcome.old_words["after"]["commands_n"] == 3
 
 
 def test_old_words_counts_commands_and_other_words_kept_unknown(tiny_model):
@@ -483,15 +505,56 @@ def test_after_the_warm_up_a_fine_tune_imports_nothing_more():
     assert run.stdout.split() == []
 
 
-def test_dialog_warms_up_on_its_worker_as_it_opens(qtbot, monkeypatch, tmp_path, open_window, tiny_model):
-    warmed = []
+def test_dialog_warms_up_and_prepares_the_material_on_its_worker_as_it_opens(
+    qtbot, monkeypatch, tmp_path, open_window, tiny_model
+):
+    warmed, prepared = [], []
     monkeypatch.setattr("app.finetune_worker.warm_up_training", lambda: warmed.append(threading.current_thread()))
+    monkeypatch.setattr(
+        "app.finetune_worker.prepare_material",
+        lambda request, on_progress, should_stop: prepared.append((request, threading.current_thread())),
+    )
     window = open_window(tiny_model, autostart=False, data_dir=str(tmp_path / "data"))
     qtbot.waitUntil(lambda: bool(window.model_info), timeout=10_000)
     dialog = window.open_finetune()
-    qtbot.waitUntil(lambda: warmed != [], timeout=10_000)
+    qtbot.waitUntil(lambda: warmed != [] and prepared != [], timeout=10_000)
     assert not dialog.running  # before any Start
     assert warmed[0] is not threading.main_thread()  # off the GUI thread
+    assert prepared == [(dialog.request, warmed[0])]  # the material of the request Start will run, kept in its cache
+    assert dialog.request.cache_dir == tmp_path / "data" / "cache"
+
+
+def test_a_start_waits_for_the_material_and_a_cancel_stops_both(
+    qtbot, monkeypatch, tmp_path, open_window, tiny_model, takes
+):
+    stopped = threading.Event()
+
+    def slow_material(request, on_progress, should_stop) -> None:  # synthesizing until told to stop
+        for done in range(1000):
+            if should_stop():
+                stopped.set()
+                return
+            on_progress("material", {"done": done, "total": 1000})
+            time.sleep(0.01)
+
+    monkeypatch.setattr("app.finetune_worker.prepare_material", slow_material)
+    window = open_window(tiny_model, autostart=False, data_dir=str(tmp_path / "data"))
+    qtbot.waitUntil(lambda: bool(window.model_info), timeout=10_000)
+    dialog = window.open_finetune()
+    qtbot.wait(200)
+    assert dialog.eta_label.text() == "Not started"  # the preparing is not shown before Start...
+    dialog.request = replace(dialog.request, data=(takes,), finetune=QUICK, material=NO_SPEECH)
+    dialog.start()
+    preparing = "Synthesizing base-vocabulary material: "
+    qtbot.waitUntil(lambda: dialog.eta_label.text().startswith(preparing), timeout=5_000)
+    dialog.cancel()  # ...and after it, a Cancel stops the preparing and the run queued behind it
+    qtbot.waitUntil(lambda: not dialog.running, timeout=20_000)
+    assert stopped.is_set() and "nothing was saved" in dialog.eta_label.text()
+    assert VersionStore(tmp_path / "data" / "models").versions() == []
+    dialog.start()  # the Cancel does not stick to the next Start
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=30_000)
+    assert "Saved as version v0001" in dialog.eta_label.text()
+    dialog.close()
 
 
 def test_closing_the_dialog_does_not_wait_for_its_worker(qtbot, monkeypatch, tmp_path, open_window, tiny_model):
