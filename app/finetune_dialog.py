@@ -397,7 +397,7 @@ class FinetuneDialog(QDialog):
         it: the run stops at its next step, but the warm-up, the head's refit and scoring take a second or
         two that the GUI thread must not spend waiting. Safe twice."""
         self.worker.cancel()
-        self._finish.emit()  # queued behind a run not yet started, which then stops at once and says so
+        self._finish.emit()  # queued behind a run not yet started, which then stops and says so
         self._set_running(False)
 
     def shutdown(self) -> None:

@@ -37,8 +37,9 @@ from audio.labels import SILENCE, UNKNOWN, validate_label
 from audio.synthesis.engines import ENGINE_NAMES
 from audio.synthesis.starter import base_material
 from audio.takes import held_out
-from model.checkpoint import load_checkpoint
+from model.checkpoint import load_checkpoint, read_config
 from model.classifier import KeywordClassifier
+from model.config import ModelConfig
 from model.device import resolve_device, torch_threads
 from model.evaluation import predict_probabilities
 from model.finetune import FinetuneConfig, finetune, take_repeats
@@ -483,7 +484,7 @@ def prepare_material(
     """
     if request.cache_dir is None:
         return
-    base_labels = load_checkpoint(request.base, torch.device("cpu")).model.labels
+    base_labels = ModelConfig.from_dict(read_config(request.base)["model"]).labels  # the labels only: no weights
     train, held, extra = request_takes(request)
     base_vocabulary(request, base_labels, labels_to_add(base_labels, [*train, *extra, *held]), on_progress, should_stop)
 
