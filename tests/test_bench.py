@@ -147,6 +147,38 @@ def test_own_voice_bench_keeps_the_takes_and_the_model_when_asked(tmp_path, tiny
     assert "not empty" in capsys.readouterr().err
 
 
+def test_own_voice_bench_prepares_the_material_before_the_clock_as_the_dialog_does(
+    tmp_path, tiny_model, capsys, monkeypatch
+):
+    import bench.own_voice
+    import model.adapt
+
+    own_voice = tmp_path / "own_voice"
+    for speaker in range(4):
+        for word in ("fall", "rise"):
+            write_wav(own_voice / word / f"take{speaker}.wav", tone_clip(word, speaker))
+    synthesized_while_timed, timed_adapt, synthesize = [], bench.own_voice.adapt, model.adapt.base_material
+
+    def watched_adapt(request):
+        def watched_synthesis(*args, **kwargs):
+            synthesized_while_timed.append(args[0])
+            return synthesize(*args, **kwargs)
+
+        with monkeypatch.context() as patched:
+            patched.setattr(model.adapt, "base_material", watched_synthesis)
+            return timed_adapt(request)
+
+    monkeypatch.setattr(bench.own_voice, "adapt", watched_adapt)
+    options = tiny_bench(own_voice, tiny_model)  # no words, but background clips for _silence_: material to make
+    assert own_voice_bench([*options, "--prepare"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["prepare_seconds"] >= 0 and synthesized_while_timed == []  # made before the clock, found in it
+    assert figures["held_out_clips"] == 4
+    assert own_voice_bench(options) == 0
+    assert json.loads(capsys.readouterr().out)["prepare_seconds"] is None
+    assert synthesized_while_timed  # cold: the timed fine-tune made it
+
+
 def test_own_voice_bench_scores_the_speakers_other_words_and_records_some_as_unknown(tmp_path, tiny_model, capsys):
     own_voice, keep = tmp_path / "own_voice", tmp_path / "keep"
     for speaker in range(4):
