@@ -3,6 +3,7 @@
 import json
 import math
 import os
+from functools import partial
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ import torch
 
 from audio.dataset import ClipSet
 from audio.io import read_audio, write_wav
-from bench import openmp_wait
+from bench import app_finetune, openmp_wait
 from bench.import_takes import main as import_takes_main
 from bench.own_voice import (
     build_parser,
@@ -28,13 +29,13 @@ from bench.seed_ensemble import main as seed_ensemble_bench
 from bench.synthesis_lanes import main as synthesis_lanes
 from bench.word_spans import main as word_spans_bench
 from main import main
-from model.adapt import accuracy
+from model.adapt import MaterialConfig, accuracy
 from model.checkpoint import load_checkpoint, save_checkpoint
 from model.device import machine_summary
 from model.finetune import FinetuneConfig
 from model.grow import grow_labels
 from model.openmp import WAITING, set_waiting
-from tests.conftest import tone_clip, tone_word
+from tests.conftest import no_sound_devices, tone_clip, tone_word
 
 
 def test_bench_reports_latency_ratio_and_throughput(tmp_path, capsys):
@@ -364,3 +365,31 @@ def test_seed_ensemble_bench_scores_kept_models_on_the_held_out_takes(tmp_path, 
     (takes / "testing_list.txt").write_text("".join(held) + "hum/0.wav\n")
     assert seed_ensemble_bench(["--takes", str(takes), "--models", *models]) == 2
     assert "the models were not taught hum" in capsys.readouterr().err
+
+
+def test_app_bench_times_the_dialogs_fine_tunes_listening_and_stopped(tmp_path, tiny_model, monkeypatch, capsys, qapp):
+    import app.main_window
+
+    own_voice = tmp_path / "own_voice"
+    for speaker in range(4):
+        for word in ("fall", "rise"):
+            write_wav(own_voice / word / f"take{speaker}.wav", tone_clip(word, speaker))
+    prepare_takes(own_voice, ["fall", "rise"], 2, tmp_path / "keep" / "takes")
+    write_wav(tmp_path / "mic.wav", tone_clip("rise", 9))
+    the_apps_request = app.main_window.AdaptRequest
+    quick = {
+        "finetune": FinetuneConfig(epochs=1, freeze_layers=0, user_repeats=2),
+        "material": MaterialConfig(per_word=0, unknown=0, silence=4, check_per_word=0, check_unknown=0),
+    }
+    monkeypatch.setattr(app.main_window, "AdaptRequest", lambda **options: the_apps_request(**options, **quick))
+    monkeypatch.setattr(app_finetune, "MainWindow", partial(app_finetune.MainWindow, sd=no_sound_devices()))
+    options = ["--takes", str(tmp_path / "keep" / "takes"), "--model", str(tiny_model), "--json"]
+    assert app_finetune.main([*options, "--file", str(tmp_path / "mic.wav"), "--repeats", "1"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    runs = [figures["runs"][mode][0] for mode in app_finetune.MODES]
+    assert [run["version"] for run in runs] == ["v0001", "v0002"]  # each timed fine-tune saved a version
+    assert all(run["wall_seconds"] > run["training_seconds"] > 0 and run["steps"] >= 1 for run in runs)
+    walls = [figures["medians"][mode]["wall_seconds"] for mode in app_finetune.MODES]
+    assert figures["listening_over_stopped"] == walls[0] / walls[1]
+    assert app_finetune.main([*options[:-1], "--takes", str(own_voice)]) == 2  # no held-out list: not a kept run
+    assert "testing_list.txt" in capsys.readouterr().err
