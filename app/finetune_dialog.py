@@ -207,7 +207,8 @@ class FinetuneDialog(QDialog):
         self.advice.setText("")
         self.show_review_buttons([])
         self.misheard.clear()
-        self.eta_label.setText("Preparing: synthesizing base-vocabulary material (cached after the first run)…")
+        # true whether the material is ready or still being synthesized (its progress then replaces this)
+        self.eta_label.setText("Preparing your takes and the base-vocabulary material…")
         self.worker.arm()
         self._run.emit(self.request, str(self.versions_root), self.parent_name)
 
