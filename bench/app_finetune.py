@@ -84,6 +84,7 @@ def finetune_once(window: MainWindow, timeout: float) -> dict:
         raise RuntimeError("the window has no model to fine-tune")
     prepared, ended = threading.Event(), []
     QTimer.singleShot(0, dialog.worker, prepared.set)  # runs on the worker's thread once its warm-up is done
+    # no receiver: these run on the worker's thread as it emits, so the clock stops as the version is saved
     dialog.worker.finished.connect(lambda result: ended.append((time.perf_counter(), result)))
     dialog.worker.error.connect(lambda message: ended.append((time.perf_counter(), message)))
     wait_until(prepared.is_set, timeout, "the dialog's warm-up and base material")
@@ -120,8 +121,13 @@ def run(args: argparse.Namespace) -> int:
         shutil.copytree(args.takes, takes_dir(data))
         if args.starter:
             shutil.copytree(args.starter, starter_dir(data))
-        window = MainWindow(
-            args.model, SourceChoice(file=args.file, loop=True), device="cpu", data_dir=data, remember=False
+        window = MainWindow(  # not listening yet: the first mode's Listen starts it
+            args.model,
+            SourceChoice(file=args.file, loop=True),
+            autostart=False,
+            device="cpu",
+            data_dir=data,
+            remember=False,
         )
         window.show()
         try:

@@ -334,10 +334,11 @@ def run(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         warm_up_training()  # as the app's dialog does before Start: the clock below is what the user waits for
         warm_up_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        if args.prepare:
+        prepare_seconds = None
+        if args.prepare:  # as the dialog does while it is open, so the clock below starts at Start
+            started = time.perf_counter()
             prepare_material(request)
-        prepare_seconds = time.perf_counter() - started if args.prepare else None
+            prepare_seconds = time.perf_counter() - started
         started, stolen = time.perf_counter(), StolenTime()
         outcome = adapt(request)
         wall = time.perf_counter() - started

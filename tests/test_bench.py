@@ -121,6 +121,13 @@ TINY_BENCH = (
 )
 
 
+def write_tone_takes(own_voice, words=("fall", "rise"), speakers: int = 4) -> None:
+    """A speaker stand-in for the benches: `speakers` takes of each tone word, a folder per word."""
+    for speaker in range(speakers):
+        for word in words:
+            write_wav(own_voice / word / f"take{speaker}.wav", tone_clip(word, speaker))
+
+
 def tiny_bench(own_voice, model) -> list[str]:
     """The own-voice bench's options for a tiny model, no base material and no old-words check: seconds, not minutes."""
     return ["--own-voice", str(own_voice), "--base", str(model), *TINY_BENCH.split()]
@@ -128,9 +135,7 @@ def tiny_bench(own_voice, model) -> list[str]:
 
 def test_own_voice_bench_keeps_the_takes_and_the_model_when_asked(tmp_path, tiny_model, capsys):
     own_voice, keep = tmp_path / "own_voice", tmp_path / "keep"
-    for speaker in range(4):
-        for word in ("fall", "rise"):
-            write_wav(own_voice / word / f"take{speaker}.wav", tone_clip(word, speaker))
+    write_tone_takes(own_voice)
     options = [*tiny_bench(own_voice, tiny_model), "--keep", str(keep)]
     assert own_voice_bench(options) == 0
     figures = json.loads(capsys.readouterr().out)
@@ -155,9 +160,7 @@ def test_own_voice_bench_prepares_the_material_before_the_clock_as_the_dialog_do
     import model.adapt
 
     own_voice = tmp_path / "own_voice"
-    for speaker in range(4):
-        for word in ("fall", "rise"):
-            write_wav(own_voice / word / f"take{speaker}.wav", tone_clip(word, speaker))
+    write_tone_takes(own_voice)
     synthesized_while_timed, timed_adapt, synthesize = [], bench.own_voice.adapt, model.adapt.base_material
 
     def watched_adapt(request):
@@ -182,9 +185,8 @@ def test_own_voice_bench_prepares_the_material_before_the_clock_as_the_dialog_do
 
 def test_own_voice_bench_scores_the_speakers_other_words_and_records_some_as_unknown(tmp_path, tiny_model, capsys):
     own_voice, keep = tmp_path / "own_voice", tmp_path / "keep"
+    write_tone_takes(own_voice, ("fall", "rise", "flat"))
     for speaker in range(4):
-        for word in ("fall", "rise", "flat"):
-            write_wav(own_voice / word / f"take{speaker}.wav", tone_clip(word, speaker))
         write_wav(own_voice / "hum" / f"take{speaker}.wav", tone_word(400.0, 0.0, seed=speaker))
     options = tiny_bench(own_voice, tiny_model)
     assert own_voice_bench([*options, "--others", "flat", "--unknown-takes", "hum", "--keep", str(keep)]) == 0
@@ -371,9 +373,7 @@ def test_app_bench_times_the_dialogs_fine_tunes_listening_and_stopped(tmp_path, 
     import app.main_window
 
     own_voice = tmp_path / "own_voice"
-    for speaker in range(4):
-        for word in ("fall", "rise"):
-            write_wav(own_voice / word / f"take{speaker}.wav", tone_clip(word, speaker))
+    write_tone_takes(own_voice)
     prepare_takes(own_voice, ["fall", "rise"], 2, tmp_path / "keep" / "takes")
     write_wav(tmp_path / "mic.wav", tone_clip("rise", 9))
     the_apps_request = app.main_window.AdaptRequest
