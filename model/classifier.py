@@ -89,9 +89,12 @@ class KeywordClassifier(nn.Module):
         """(batch, samples) -> MFCC (batch, frames, n_mfcc)."""
         return self.frontend(waveform)
 
-    def embed(self, features: torch.Tensor) -> torch.Tensor:
-        """MFCC (batch, frames, n_mfcc) -> the head's input, pooled top-layer states (batch, dirs * hidden)."""
-        hidden = self.recurrent(normalize_utterance(features))  # (batch, frames, dirs * hidden)
+    def embed(self, features: torch.Tensor, dropout_generator: torch.Generator | None = None) -> torch.Tensor:
+        """MFCC (batch, frames, n_mfcc) -> the head's input, pooled top-layer states (batch, dirs * hidden).
+
+        `dropout_generator`: see `RecurrentStack.forward`.
+        """
+        hidden = self.recurrent(normalize_utterance(features), dropout_generator)  # (batch, frames, dirs * hidden)
         return self.pool(hidden)
 
     def classify(self, features: torch.Tensor) -> torch.Tensor:

@@ -32,15 +32,47 @@ class RecurrentStack(nn.Module):
             dropout=config.dropout if config.num_layers > 1 else 0.0,
         )
         self._numpy_parameters: tuple[tuple, list] = ((), [])
+        # Made here, not on first use: threads training at once would each make their own.
+        self._single_layers = [self._single_layer(index) for index in range(config.num_layers)]  # views, not submodules
 
     @property
     def output_size(self) -> int:
         return self.config.directions * self.config.hidden_size
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(batch, time, input) -> top layer's h for all directions (batch, time, directions * hidden)."""
-        output, _ = self.layers(x)
-        return output
+    def forward(self, x: torch.Tensor, dropout_generator: torch.Generator | None = None) -> torch.Tensor:
+        """(batch, time, input) -> top layer's h for all directions (batch, time, directions * hidden).
+
+        In training, `dropout_generator` draws the dropout between layers, which the fused layer draws
+        from torch's global generator: threads training at once would take its numbers in whichever
+        order they reach it, and a run would not repeat. The layers then run one by one.
+        """
+        dropout = self.layers.dropout
+        if dropout_generator is None or not self.training or dropout == 0:
+            output, _ = self.layers(x)
+            return output
+        for index, layer in enumerate(self.single_layers()):
+            if index:
+                kept = torch.rand(x.shape, generator=dropout_generator, device=x.device) >= dropout
+                x = x * kept / (1 - dropout)
+            x, _ = layer(x)
+        return x
+
+    def single_layers(self) -> list[nn.Module]:
+        """One single-layer torch layer per layer, holding the fused layer's own parameters (the same
+        tensors, so they train it)."""
+        return self._single_layers
+
+    def _single_layer(self, index: int) -> nn.Module:
+        single = self.cell.torch_layer(
+            self.layers.input_size if index == 0 else self.output_size,
+            self.config.hidden_size,
+            batch_first=True,
+            bidirectional=self.config.bidirectional,
+            device="meta",  # its own parameters are replaced at once: no memory, no draws from torch's generator
+        )
+        for name in single._flat_weights_names:
+            setattr(single, name, getattr(self.layers, name.replace("_l0", f"_l{index}")))
+        return single
 
     def _parameters_as_numpy(self) -> list[list[np.ndarray]]:
         """Per layer: W_ih^T, W_hh^T, b_ih, b_hh stacked over directions, as float32 NumPy.

@@ -41,6 +41,35 @@ def test_trace_matches_fast_path(waves, num_layers, bidirectional, pooling):
     np.testing.assert_allclose(traced_h, fast_h, atol=1e-5, rtol=0)
 
 
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_layers_run_one_by_one_with_their_own_dropout_draws_train_the_fused_layer(waves, bidirectional):
+    model = make_model(num_layers=3, bidirectional=bidirectional, dropout=0.5)
+    features = normalize_utterance(model.features(waves))
+    with torch.no_grad():
+        fused = model.recurrent(features)  # eval: no dropout
+        x = features
+        for layer in model.recurrent.single_layers():
+            x, _ = layer(x)
+    torch.testing.assert_close(x, fused, rtol=0, atol=1e-6)
+    model.train()
+    dropped = [model.recurrent(features, torch.Generator().manual_seed(seed)) for seed in (1, 1, 2)]
+    assert torch.equal(dropped[0], dropped[1]) and not torch.equal(dropped[0], dropped[2])
+    assert not torch.allclose(dropped[0], fused)
+    dropped[0].sum().backward()
+    assert all(parameter.grad is not None for parameter in model.recurrent.layers.parameters())
+    assert [name for name, _ in model.recurrent.named_parameters()] == [
+        f"layers.{name}" for name in model.recurrent.layers._flat_weights_names
+    ]  # the single layers are views, not parameters of their own
+    torch.manual_seed(0)
+    KeywordClassifier(model.config)  # making the views draws nothing: models start as they did before them
+    after_model = torch.rand(3)
+    torch.manual_seed(0)
+    torch.nn.LSTM(40, 32, num_layers=3, batch_first=True, bidirectional=bidirectional, dropout=0.5)
+    torch.nn.Linear(model.recurrent.output_size, 1)  # the attention pool's score
+    torch.nn.Linear(model.recurrent.output_size, len(model.labels))
+    assert torch.equal(after_model, torch.rand(3))
+
+
 def test_gates_lie_in_their_ranges(waves):
     trace = make_model(num_layers=2).trace(waves)
     for name in ("i", "f", "o"):
