@@ -133,6 +133,12 @@ def add_finetune_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--label-smoothing", type=float, default=defaults.label_smoothing, help="label smoothing of the loss, 0 to 1"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=defaults.workers,
+        help="threads each batch is split over, one core each (default 0: one per torch thread on the CPU)",
+    )
     parser.add_argument("--per-word", type=int, default=material.per_word, help="synthesized clips per base command")
     parser.add_argument("--unknown", type=int, default=material.unknown, help="synthesized _unknown_ words")
     parser.add_argument("--silence", type=int, default=material.silence, help="background clips for _silence_")
@@ -178,6 +184,7 @@ def finetune_settings(args: argparse.Namespace) -> tuple[FinetuneConfig, Materia
         label_smoothing=args.label_smoothing,
         contrastive_weight=args.contrastive_weight,
         contrastive_temperature=args.contrastive_temperature,
+        workers=args.workers,
         seed=args.seed,
     )
     material = MaterialConfig(

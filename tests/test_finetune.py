@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 import torch
 from PySide6.QtCore import Qt
+from torch import nn
 
 from app.engine import SourceChoice
 from app.finetune_dialog import FinetuneDialog
@@ -42,9 +44,11 @@ from model.adapt import (
 from model.checkpoint import CheckpointError, load_checkpoint
 from model.classifier import KeywordClassifier
 from model.config import ModelConfig
+from model.device import torch_threads
 from model.evaluation import predict_probabilities
 from model.finetune import (
     FinetuneConfig,
+    SplitBatch,
     finetune,
     parameter_groups,
     supervised_contrastive_loss,
@@ -411,10 +415,11 @@ def test_loss_settings_reach_the_config_and_bad_ones_are_refused():
     parser = argparse.ArgumentParser()
     add_finetune_options(parser)
     options = "--distill-weight 0 --label-smoothing 0.1 --refit-anchor 0.5 --lower-lr 1 --contrastive-weight 0"
-    options += " --contrastive-temperature 0.1"
+    options += " --contrastive-temperature 0.1 --workers 3"
     settings, _ = finetune_settings(parser.parse_args(options.split()))
     assert (settings.distill_weight, settings.label_smoothing, settings.refit_anchor) == (0.0, 0.1, 0.5)
     assert (settings.lower_layer_lr, settings.contrastive_weight, settings.contrastive_temperature) == (1.0, 0.0, 0.1)
+    assert settings.workers == 3
     assert finetune_settings(parser.parse_args([]))[0] == FinetuneConfig()  # the defaults are the config's own
     for bad, message in (
         ("--label-smoothing 1", "label_smoothing"),
@@ -423,6 +428,7 @@ def test_loss_settings_reach_the_config_and_bad_ones_are_refused():
         ("--lower-lr 0", "lower_layer_lr"),
         ("--lower-lr 1.5", "lower_layer_lr"),
         ("--contrastive-temperature 0", "contrastive_temperature"),
+        ("--workers -1", "workers"),
     ):
         with pytest.raises(ValueError, match=message):
             finetune_settings(parser.parse_args(bad.split()))
@@ -451,12 +457,7 @@ def test_the_lower_layer_trains_at_its_share_of_the_rate_and_a_frozen_one_not_at
     assert [group["lr"] for group in groups] == [0.01, pytest.approx(0.003)]
     assert {id(p) for p in groups[1]["params"]} == {id(p) for name, p in layers.items() if "_l0" in name}
     assert sum(len(group["params"]) for group in groups) == len(list(model.parameters()))
-    clips = ClipSet(
-        np.stack([tone_clip(word, speaker) for word in ("rise", "fall") for speaker in range(4)]),
-        np.repeat([0, 1], 4),
-        ("rise", "fall"),
-        [""] * 8,
-    )
+    clips = rise_and_fall_clips(4)
     for freeze, lower_moves in ((1, False), (0, True)):
         model = two_layer_model()
         before = {name: p.detach().clone() for name, p in model.recurrent.layers.named_parameters()}
@@ -464,6 +465,70 @@ def test_the_lower_layer_trains_at_its_share_of_the_rate_and_a_frozen_one_not_at
         for name, parameter in model.recurrent.layers.named_parameters():
             moved = not torch.equal(parameter, before[name])
             assert moved == (lower_moves if "_l0" in name else True), name
+
+
+def rise_and_fall_clips(per_word: int) -> ClipSet:
+    return ClipSet(
+        np.stack([tone_clip(word, speaker) for word in ("rise", "fall") for speaker in range(per_word)]),
+        np.repeat([0, 1], per_word),
+        ("rise", "fall"),
+        [""] * 2 * per_word,
+    )
+
+
+def test_a_batch_split_over_threads_gives_the_whole_batch_s_gradient():
+    model = two_layer_model()
+    model.recurrent.layers.dropout = 0.0  # as fine-tuning runs it
+    clips = rise_and_fall_clips(4)
+    waveforms, targets = torch.from_numpy(clips.waveforms), torch.from_numpy(clips.targets)
+    body = [parameter for name, parameter in model.named_parameters() if not name.startswith("head.")]
+    threads = set()
+
+    def features(batch: torch.Tensor, _generator: torch.Generator) -> torch.Tensor:
+        threads.add(threading.get_ident())
+        return model.features(batch)
+
+    def loss_of(embeddings: torch.Tensor) -> torch.Tensor:  # couples the clips, as fine-tuning's loss does
+        return nn.functional.cross_entropy(model.head(embeddings), targets) + supervised_contrastive_loss(
+            embeddings, targets, 0.2
+        )
+
+    loss_of(model.embed(features(waveforms, torch.Generator()))).backward()
+    whole = [parameter.grad.clone() for parameter in body]
+    model.zero_grad(set_to_none=True)
+    threads.clear()
+    with ThreadPoolExecutor(2) as pool:
+        batch = SplitBatch(model, features, waveforms.chunk(2))
+        loss_of(batch.embeddings(pool, [torch.Generator(), torch.Generator()])).backward()
+        batch.backward(pool, body)
+    assert len(threads) == 2  # each half on its own thread
+    for parameter, expected in zip(body, whole):
+        torch.testing.assert_close(parameter.grad, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_fine_tune_split_over_two_workers_repeats_on_one_torch_thread_each():
+    clips = rise_and_fall_clips(6)
+    config = FinetuneConfig(epochs=2, batch_size=6, workers=2, refit_copies=1)
+    weights, threads = [], []  # torch threads the workers' parts ran with
+
+    def features(batch: torch.Tensor, _generator: torch.Generator) -> torch.Tensor:
+        threads.append(torch.get_num_threads())
+        return model.features(batch)
+
+    for _ in range(2):
+        model = two_layer_model()
+        start = model.recurrent.layers.weight_hh_l1.detach().clone()
+        with torch_threads(2):
+            finetune(model, clips, config, augment=features)
+            assert torch.get_num_threads() == 2  # the caller's setting, put back
+        assert not torch.equal(model.recurrent.layers.weight_hh_l1, start)
+        assert model.recurrent.layers.dropout == model.config.dropout > 0  # off only while training
+        weights.append(model.state_dict())
+        # 2 epochs of 2 batches of 2 parts, each part on one thread; then the refit, on both again
+        assert threads == [1] * 8 + [2], threads
+        threads.clear()
+    for name, tensor in weights[0].items():
+        assert torch.equal(tensor, weights[1][name]), name
 
 
 def test_cli_names_the_misheard_takes(tiny_model, takes, tmp_path, capsys):
