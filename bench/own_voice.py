@@ -372,6 +372,7 @@ def run(args: argparse.Namespace) -> int:
         "repeats": args.repeats,
         "full_takes": args.full_takes,
         "threads": args.threads or torch.get_num_threads(),
+        "workers": args.workers or args.threads or torch.get_num_threads(),  # as `worker_count` has it on the CPU
         "augment": args.augment,
         "starter_clips_per_new_word": args.starter,
         "starter_seconds": round(starter_seconds, 1),

@@ -11,7 +11,7 @@ import torch
 
 from audio.dataset import ClipSet
 from audio.io import read_audio, write_wav
-from bench import app_finetune, openmp_wait
+from bench import app_finetune, finetune_workers, openmp_wait
 from bench.import_takes import main as import_takes_main
 from bench.own_voice import (
     build_parser,
@@ -143,6 +143,7 @@ def test_own_voice_bench_keeps_the_takes_and_the_model_when_asked(tmp_path, tiny
     takes_seen = 4 * figures["repeats"]  # one epoch of two takes each of two words, no base material
     assert figures["epochs"] == 1 and figures["training_steps"] == math.ceil(takes_seen / FinetuneConfig().batch_size)
     assert figures["finetune_steal_share"] is None or 0 <= figures["finetune_steal_share"] <= 1  # None: not Linux
+    assert figures["threads"] == figures["workers"] == 1  # one core's thread: the batch is not split
     held = (keep / "takes" / "testing_list.txt").read_text().split()
     assert len(held) == figures["held_out_clips"] == 4 and all((keep / "takes" / name).is_file() for name in held)
     assert all(error["take"] in held for error in figures["held_out_errors"])  # names to find them by
@@ -268,6 +269,27 @@ def test_synthesis_bench_times_one_lane_against_two(capsys):
     assert all(len(times) == 2 and min(times) > 0 for times in figures["seconds"].values())
     medians = figures["median_seconds"]
     assert figures["speed_up"] == medians["1"] / medians["2"]
+
+
+def test_workers_bench_times_the_real_fine_tune_with_each_setting_in_turn(monkeypatch, capsys):
+    seen = []  # (workers, steps) of each fine-tune the bench ran
+
+    def recorded(model, clips, config, **options):
+        result = real(model, clips, config, **options)
+        seen.append((config.workers, len(result.steps)))
+        return result
+
+    real = finetune_workers.finetune
+    monkeypatch.setattr(finetune_workers, "finetune", recorded)
+    assert finetune_workers.main(["--steps", "2", "--repeats", "2", "--workers", "1,2", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    steps = 2 + finetune_workers.WARM_UP_STEPS
+    assert seen == [(1, steps), (2, steps), (1, steps), (2, steps)]
+    assert all(len(runs) == 2 and min(runs) > 0 for runs in figures["runs_ms"].values())
+    assert figures["speed_over_first"]["1"] == 1.0
+    assert figures["speed_over_first"]["2"] == figures["step_ms"]["1"] / figures["step_ms"]["2"]
+    assert finetune_workers.main(["--workers", "0,2"]) == 2
+    assert "--workers, --steps and --repeats must be at least 1" in capsys.readouterr().err
 
 
 def test_openmp_waiting_defaults_give_way_to_the_users_own(monkeypatch):
