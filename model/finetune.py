@@ -184,6 +184,14 @@ def worker_count(config: FinetuneConfig, device: torch.device) -> int:
     return min(workers, config.batch_size)
 
 
+def part_seeds(seed: int, parts: int) -> list[int]:
+    """Seeds of a batch's parts' generators: the first is `seed`, as a run in one part has it; the others
+    are spawned from it (numpy's `SeedSequence`), so that seed S's second part does not draw seed S+1's
+    numbers, as `seed + k` would, and runs of neighbouring seeds stay independent."""
+    spawned = np.random.SeedSequence(seed).spawn(parts - 1)
+    return [seed] + [int(child.generate_state(1, dtype=np.uint64)[0] >> 1) for child in spawned]
+
+
 class SplitBatch:
     """One batch through the model's body (front end to embeddings) in parts, each part on its own thread.
 
@@ -296,7 +304,7 @@ def finetune(
     waveforms, targets = torch.from_numpy(clips.waveforms), torch.from_numpy(clips.targets)
     answers = None if teacher is None or config.distill_weight == 0 else torch.from_numpy(teacher.astype(np.float32))
     workers = worker_count(config, device)
-    generators = [torch.Generator(device=device).manual_seed(config.seed + worker) for worker in range(workers)]
+    generators = [torch.Generator(device=device).manual_seed(seed) for seed in part_seeds(config.seed, workers)]
     head = {id(parameter) for parameter in model.head.parameters()}
     body = [parameter for parameter in parameters if id(parameter) not in head]
     result = FinetuneResult()

@@ -51,6 +51,7 @@ from model.finetune import (
     SplitBatch,
     finetune,
     parameter_groups,
+    part_seeds,
     supervised_contrastive_loss,
     take_repeats,
 )
@@ -474,6 +475,15 @@ def rise_and_fall_clips(per_word: int) -> ClipSet:
         ("rise", "fall"),
         [""] * 2 * per_word,
     )
+
+
+def test_a_batch_s_parts_draw_from_seeds_no_neighbouring_run_shares():
+    seeds = {seed: part_seeds(seed, 4) for seed in range(8)}
+    assert all(parts[0] == seed and len(parts) == 4 for seed, parts in seeds.items())  # one part: the seed itself
+    drawn = [part for parts in seeds.values() for part in parts]
+    assert len(set(drawn)) == len(drawn)  # seed + k would give seed 0's second part seed 1's first
+    assert part_seeds(3, 4) == seeds[3]
+    assert all(0 <= part < 2**63 for part in drawn)
 
 
 def test_a_batch_split_over_threads_gives_the_whole_batch_s_gradient():
