@@ -41,7 +41,7 @@ from model.checkpoint import load_checkpoint, read_config
 from model.classifier import KeywordClassifier
 from model.config import ModelConfig
 from model.device import resolve_device, torch_threads
-from model.evaluation import predict_probabilities
+from model.evaluation import predict_logits, predict_probabilities
 from model.finetune import FinetuneConfig, finetune, take_repeats
 from model.grow import grow_labels
 
@@ -297,12 +297,9 @@ def old_words_note(checked: dict, shown: int = 3) -> str:
     return text
 
 
-@torch.no_grad()
 def softened(model: KeywordClassifier, waveforms: np.ndarray, temperature: float) -> np.ndarray:
     """The model's probabilities at `temperature`: (clips, samples) -> (clips, classes)."""
-    model.eval()
-    logits = [model(torch.from_numpy(waveforms[i : i + 256]).to(model.device)) for i in range(0, len(waveforms), 256)]
-    return torch.softmax(torch.cat(logits) / temperature, dim=1).cpu().numpy()
+    return torch.softmax(predict_logits(model, waveforms) / temperature, dim=1).numpy()
 
 
 def cached_material(
@@ -494,8 +491,8 @@ def adapt(
 ) -> AdaptOutcome:
     """Run the flow; raises ValueError / FileNotFoundError with a hint for bad input.
 
-    `request.threads` applies to the training loop only; scoring the takes is one large batched
-    inference and runs on the caller's setting (every core unless the caller changed it).
+    `request.threads` applies to the training loop only; scoring the takes runs on the caller's
+    setting (every core unless the caller changed it), split over its torch threads.
     """
     timings: dict[str, float] = {}
     started = time.perf_counter()

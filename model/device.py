@@ -1,11 +1,12 @@
-"""Choosing where the model runs: --device auto|cpu|cuda|mps, on how many CPU threads, and naming
-the machine a measurement ran on and how much of it the measurement had."""
+"""Choosing where the model runs: --device auto|cpu|cuda|mps, on how many CPU threads (and how a batch
+is split over them), and naming the machine a measurement ran on and how much of it the measurement had."""
 
 from __future__ import annotations
 
 import os
 import platform
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -42,6 +43,22 @@ def torch_threads(count: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def split_workers(device: torch.device, requested: int = 0) -> int:
+    """Threads to split a batch over: `requested`, else one per torch CPU thread on the CPU and one on a GPU.
+
+    On the CPU one batch of a small recurrent model is hundreds of small products in a row, each too
+    small for torch's threads to share, so a second thread mostly waits; parts on threads of their own
+    keep every core busy (docs/fine-tuning.md, "Each batch split over the cores")."""
+    return requested or (torch.get_num_threads() if device.type == "cpu" else 1)
+
+
+@contextmanager
+def split_pool(workers: int) -> Iterator[ThreadPoolExecutor]:
+    """A pool of `workers` threads to run a batch's parts on, each with one torch thread while it is open."""
+    with ThreadPoolExecutor(workers) as pool, torch_threads(1 if workers > 1 else None):
+        yield pool
 
 
 def cpu_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:

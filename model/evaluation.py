@@ -11,19 +11,35 @@ import torch
 
 from audio.dataset import ClipSet, speaker_of
 from model.classifier import KeywordClassifier
+from model.device import split_pool, split_workers
 
 
-@torch.no_grad()
-def predict_probabilities(model: KeywordClassifier, waveforms: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Waveforms (clips, samples) -> class probabilities (clips, classes), in eval mode."""
+def predict_logits(
+    model: KeywordClassifier, waveforms: np.ndarray, batch_size: int = 256, workers: int = 0
+) -> torch.Tensor:
+    """Waveforms (clips, samples) -> logits (clips, classes) on the CPU, in eval mode, in batches.
+
+    The clips are split into `workers` parts (0: `model.device.split_workers`, one per torch thread on
+    the CPU), each scored on its own thread; `python -m bench.finetune_workers` times it.
+    """
     was_training = model.training
     model.eval()
-    parts = [
-        torch.softmax(model(torch.from_numpy(waveforms[start : start + batch_size]).to(model.device)), dim=-1).cpu()
-        for start in range(0, len(waveforms), batch_size)
-    ]
+
+    @torch.inference_mode()  # grad mode is per thread: the pool's threads need their own
+    def score(part: np.ndarray) -> list[torch.Tensor]:
+        batches = (torch.from_numpy(part[start : start + batch_size]) for start in range(0, len(part), batch_size))
+        return [model(batch.to(model.device)).cpu() for batch in batches]
+
+    parts = np.array_split(waveforms, max(1, min(split_workers(model.device, workers), len(waveforms))))
+    with split_pool(len(parts)) as pool:
+        logits = [batch for batches in pool.map(score, parts) for batch in batches]
     model.train(was_training)
-    return torch.cat(parts).numpy() if parts else np.zeros((0, len(model.labels)), np.float32)
+    return torch.cat(logits) if logits else torch.zeros((0, len(model.labels)))
+
+
+def predict_probabilities(model: KeywordClassifier, waveforms: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Waveforms (clips, samples) -> class probabilities (clips, classes), in eval mode."""
+    return torch.softmax(predict_logits(model, waveforms, batch_size), dim=-1).numpy()
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from torch import nn
 
 from audio.dataset import ClipSet
 from model.classifier import KeywordClassifier
-from model.device import torch_threads
+from model.device import split_pool, split_workers
 from model.head_refit import refit_on_clips
 from model.training import class_weights
 
@@ -178,10 +178,8 @@ def epoch_order(repeats: np.ndarray, generator: torch.Generator) -> torch.Tensor
 
 
 def worker_count(config: FinetuneConfig, device: torch.device) -> int:
-    """Threads a batch is split over: `config.workers`, else one per torch CPU thread on the CPU, where one
-    batch of a small recurrent model keeps a second thread mostly waiting, and one on a GPU."""
-    workers = config.workers or (torch.get_num_threads() if device.type == "cpu" else 1)
-    return min(workers, config.batch_size)
+    """Threads a batch is split over (`model.device.split_workers`), at most one a clip."""
+    return min(split_workers(device, config.workers), config.batch_size)
 
 
 def part_seeds(seed: int, parts: int) -> list[int]:
@@ -310,7 +308,7 @@ def finetune(
     result = FinetuneResult()
     model.train()
     step = 0
-    with ThreadPoolExecutor(workers) as pool, torch_threads(1 if workers > 1 else None):
+    with split_pool(workers) as pool:
         for epoch in range(1, config.epochs + 1):
             for indices in epoch_order(repeats, order_generator).split(config.batch_size):
                 if should_stop():

@@ -45,7 +45,7 @@ from model.checkpoint import CheckpointError, load_checkpoint
 from model.classifier import KeywordClassifier
 from model.config import ModelConfig
 from model.device import torch_threads
-from model.evaluation import predict_probabilities
+from model.evaluation import predict_logits, predict_probabilities
 from model.finetune import (
     FinetuneConfig,
     SplitBatch,
@@ -514,6 +514,36 @@ def test_a_batch_split_over_threads_gives_the_whole_batch_s_gradient():
     assert len(threads) == 2  # each half on its own thread
     for parameter, expected in zip(body, whole):
         torch.testing.assert_close(parameter.grad, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_scoring_split_over_threads_gives_one_stream_s_logits_without_a_graph(monkeypatch):
+    model = two_layer_model()
+    model.train()  # as fine-tuning leaves it: scoring runs in eval mode and puts the mode back
+    waveforms = rise_and_fall_clips(5).waveforms  # ten clips
+    seen = []  # (thread, torch threads, grad mode) of each batch scored
+    forward = model.forward
+
+    def recorded(batch: torch.Tensor) -> torch.Tensor:
+        seen.append((threading.get_ident(), torch.get_num_threads(), torch.is_grad_enabled(), len(batch)))
+        return forward(batch)
+
+    monkeypatch.setattr(model, "forward", recorded)
+    with torch_threads(2):
+        one_stream = predict_logits(model, waveforms, batch_size=4, workers=1)
+        assert [(threads, grad, clips) for _, threads, grad, clips in seen] == [
+            (2, False, 4),
+            (2, False, 4),
+            (2, False, 2),
+        ]
+        seen.clear()
+        split = predict_logits(model, waveforms, batch_size=4)  # one part per torch thread: two
+        assert torch.get_num_threads() == 2  # put back
+    assert sorted(clips for *_, clips in seen) == [1, 1, 4, 4]  # two parts of five clips, in batches of 4
+    assert len({thread for thread, *_ in seen}) == 2 and {threads for _, threads, *_ in seen} == {1}
+    assert not any(grad for _, _, grad, _ in seen)  # grad mode is per thread: each part turned it off
+    assert model.training
+    torch.testing.assert_close(split, one_stream, rtol=1e-5, atol=1e-6)
+    assert not split.requires_grad and predict_logits(model, waveforms[:0]).shape == (0, len(model.labels))
 
 
 def test_a_fine_tune_split_over_two_workers_repeats_on_one_torch_thread_each():
