@@ -1,4 +1,4 @@
-"""Fine-tuning workers bench: how fast a fine-tuning step runs with its batch split over threads.
+"""Fine-tuning workers bench: how fast a fine-tuning step, and scoring, run with the clips split over threads.
 
     python -m bench.finetune_workers [--steps 20] [--repeats 3] [--workers 1,2] [--json]
 
@@ -11,7 +11,8 @@ fine-tuning settings and augmentation, on `--steps` steps of noise clips (the ti
 does not depend on what the clips say), once per setting of `--workers` in turn, `--repeats`
 times, and reports each setting's median step and its speed against the first setting's, all
 measured in the same process. One worker is the batch whole on every torch thread, as before
-the split.
+the split. In the same turns it times scoring as the flow scores the held-out takes before and
+after (`model.evaluation.predict_logits`): as many noise clips as the own-voice bench holds out.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import argparse
 import json
 import statistics
 import sys
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -30,9 +32,11 @@ from audio.dataset import ClipSet
 from cli.common import run_command
 from model.adapt import FINETUNE_AUGMENT
 from model.checkpoint import DEFAULT_MODEL_DIR, load_checkpoint
+from model.evaluation import predict_logits
 from model.finetune import FinetuneConfig, finetune
 
 WARM_UP_STEPS = 2  # a process's first steps allocate what later ones reuse
+SCORED_CLIPS = 1210  # the own-voice bench's held-out takes
 
 
 def step_seconds(workers: int, steps: int) -> list[float]:
@@ -52,6 +56,28 @@ def step_seconds(workers: int, steps: int) -> list[float]:
     return list(np.diff(elapsed)[WARM_UP_STEPS - 1 :])
 
 
+def scoring_seconds(workers: int) -> float:
+    """Seconds the shipped model takes to score `SCORED_CLIPS` noise clips, after one warm-up scoring."""
+    model = load_checkpoint(DEFAULT_MODEL_DIR).model
+    clips = (0.1 * np.random.default_rng(0).standard_normal((SCORED_CLIPS, model.config.features.clip_samples))).astype(
+        np.float32
+    )
+    predict_logits(model, clips[: len(clips) // 8], workers=workers)
+    started = time.perf_counter()
+    predict_logits(model, clips, workers=workers)
+    return time.perf_counter() - started
+
+
+def timed(key: str, seconds: dict[int, list[float]], settings: list[int]) -> dict:
+    """{key: each setting's median in ms, key_runs: every run's, key_speed_over_first: the first's median over each}."""
+    medians = {workers: 1000 * statistics.median(values) for workers, values in seconds.items()}
+    return {
+        key: medians,
+        f"{key}_runs": {workers: [1000 * value for value in values] for workers, values in seconds.items()},
+        f"{key}_speed_over_first": {workers: medians[settings[0]] / ms for workers, ms in medians.items()},
+    }
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench.finetune_workers",
@@ -69,27 +95,33 @@ def run(args: argparse.Namespace) -> int:
     settings = [int(value) for value in args.workers.split(",")]
     if min(settings) < 1 or args.steps < 1 or args.repeats < 1:
         raise ValueError("--workers, --steps and --repeats must be at least 1")
-    medians: dict[int, list[float]] = {workers: [] for workers in settings}
+    steps: dict[int, list[float]] = {workers: [] for workers in settings}
+    scoring: dict[int, list[float]] = {workers: [] for workers in settings}
     for _ in range(args.repeats):
         for workers in settings:
-            medians[workers].append(statistics.median(step_seconds(workers, args.steps)))
-    step_ms = {workers: 1000 * statistics.median(values) for workers, values in medians.items()}
+            steps[workers].append(statistics.median(step_seconds(workers, args.steps)))
+            scoring[workers].append(scoring_seconds(workers))
     figures = {
         "steps": args.steps,
         "repeats": args.repeats,
         "torch_threads": torch.get_num_threads(),
-        "step_ms": step_ms,
-        "runs_ms": {workers: [1000 * value for value in values] for workers, values in medians.items()},
-        "speed_over_first": {workers: step_ms[settings[0]] / ms for workers, ms in step_ms.items()},
+        "scored_clips": SCORED_CLIPS,
+        **timed("step_ms", steps, settings),
+        **timed("scoring_ms", scoring, settings),
     }
     if args.json:
         print(json.dumps(figures))
     else:
-        for workers, ms in step_ms.items():
-            speed = figures["speed_over_first"][workers]
-            print(f"{workers} worker(s) {ms:7.1f} ms a step ({speed:.2f}x the first's speed)")
+        for workers in settings:
+            print(
+                f"{workers} worker(s): {figures['step_ms'][workers]:7.1f} ms a step"
+                f" ({figures['step_ms_speed_over_first'][workers]:.2f}x the first's speed),"
+                f" {figures['scoring_ms'][workers]:7.1f} ms scoring {SCORED_CLIPS} clips"
+                f" ({figures['scoring_ms_speed_over_first'][workers]:.2f}x)"
+            )
         print(
-            f"medians of {args.repeats} fine-tunes x {args.steps} steps each, {figures['torch_threads']} torch threads"
+            f"medians of {args.repeats} fine-tunes x {args.steps} steps each and {args.repeats} scorings,"
+            f" {figures['torch_threads']} torch threads"
         )
     return 0
 

@@ -271,23 +271,33 @@ def test_synthesis_bench_times_one_lane_against_two(capsys):
     assert figures["speed_up"] == medians["1"] / medians["2"]
 
 
-def test_workers_bench_times_the_real_fine_tune_with_each_setting_in_turn(monkeypatch, capsys):
-    seen = []  # (workers, steps) of each fine-tune the bench ran
+def test_workers_bench_times_the_real_fine_tune_and_scoring_with_each_setting_in_turn(monkeypatch, capsys):
+    seen = []  # (what, workers, steps or clips) of each fine-tune and scoring the bench ran
 
-    def recorded(model, clips, config, **options):
-        result = real(model, clips, config, **options)
-        seen.append((config.workers, len(result.steps)))
+    def recorded_finetune(model, clips, config, **options):
+        result = real_finetune(model, clips, config, **options)
+        seen.append(("finetune", config.workers, len(result.steps)))
         return result
 
-    real = finetune_workers.finetune
-    monkeypatch.setattr(finetune_workers, "finetune", recorded)
+    def recorded_scoring(model, waveforms, workers):
+        seen.append(("scoring", workers, len(waveforms)))
+        return real_scoring(model, waveforms[:4], workers=workers)  # four clips: the bench's timing, not its size
+
+    real_finetune, real_scoring = finetune_workers.finetune, finetune_workers.predict_logits
+    monkeypatch.setattr(finetune_workers, "finetune", recorded_finetune)
+    monkeypatch.setattr(finetune_workers, "predict_logits", recorded_scoring)
     assert finetune_workers.main(["--steps", "2", "--repeats", "2", "--workers", "1,2", "--json"]) == 0
     figures = json.loads(capsys.readouterr().out)
-    steps = 2 + finetune_workers.WARM_UP_STEPS
-    assert seen == [(1, steps), (2, steps), (1, steps), (2, steps)]
-    assert all(len(runs) == 2 and min(runs) > 0 for runs in figures["runs_ms"].values())
-    assert figures["speed_over_first"]["1"] == 1.0
-    assert figures["speed_over_first"]["2"] == figures["step_ms"]["1"] / figures["step_ms"]["2"]
+    steps, clips = 2 + finetune_workers.WARM_UP_STEPS, finetune_workers.SCORED_CLIPS
+    one_turn = [
+        [("finetune", workers, steps), ("scoring", workers, clips // 8), ("scoring", workers, clips)]
+        for workers in (1, 2)
+    ]
+    assert seen == [call for turn in one_turn * 2 for call in turn]
+    for key in ("step_ms", "scoring_ms"):
+        assert all(len(runs) == 2 and min(runs) > 0 for runs in figures[f"{key}_runs"].values())
+        assert figures[f"{key}_speed_over_first"]["1"] == 1.0
+        assert figures[f"{key}_speed_over_first"]["2"] == figures[key]["1"] / figures[key]["2"]
     assert finetune_workers.main(["--workers", "0,2"]) == 2
     assert "--workers, --steps and --repeats must be at least 1" in capsys.readouterr().err
 
