@@ -75,8 +75,8 @@ from model.adapt import (
     train_summary,
 )
 from model.checkpoint import DEFAULT_MODEL_DIR, load_checkpoint
-from model.device import StolenTime, describe_machine, machine_summary
-from model.finetune import warm_up_training
+from model.device import StolenTime, describe_machine, machine_summary, torch_threads
+from model.finetune import warm_up_training, worker_count
 from model.grow import embed
 from model.versions import save_finetuned
 
@@ -360,6 +360,8 @@ def run(args: argparse.Namespace) -> int:
                 "few_shot_before": few_shot_accuracy(base, train, held),
                 "few_shot_after": few_shot_accuracy(outcome.model, train, held),
             }
+    with torch_threads(args.threads):  # as `adapt` trains
+        workers = worker_count(finetune, torch.device(request.device))
     figures = {
         "machine": describe_machine(),
         "base": args.base,
@@ -372,7 +374,7 @@ def run(args: argparse.Namespace) -> int:
         "repeats": args.repeats,
         "full_takes": args.full_takes,
         "threads": args.threads or torch.get_num_threads(),
-        "workers": args.workers or args.threads or torch.get_num_threads(),  # as `worker_count` has it on the CPU
+        "workers": workers,
         "augment": args.augment,
         "starter_clips_per_new_word": args.starter,
         "starter_seconds": round(starter_seconds, 1),
