@@ -1,9 +1,10 @@
 """Fine-tuning off the GUI thread: runs `model.adapt.adapt`, then saves the result as a new version
 (not yet the current one: the user picks it after seeing the before / after comparison).
 
-While the dialog is open and before Start, the worker warms torch up and synthesizes the base material
-(`warm_up`). Cancel sets an event the training loop and the synthesis poll; a cancelled run saves nothing, so the
-model in use and every saved version stay exactly as they were.
+While the dialog is open and before Start, the worker warms torch up and works out all that comes before
+training (`warm_up`): the base material, the takes loaded and the base model's scores on them. Cancel sets
+an event the training loop and the synthesis poll; a cancelled run saves nothing, so the model in use and
+every saved version stay exactly as they were.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import threading
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from model.adapt import AdaptRequest, adapt, prepare_material, train_summary
+from model.adapt import AdaptRequest, Prepared, adapt, prepare, train_summary
 from model.finetune import warm_up_training
 from model.versions import VersionStore
 
@@ -31,6 +32,7 @@ class FinetuneWorker(QObject):
     def __init__(self) -> None:
         super().__init__()
         self._cancel = threading.Event()
+        self._prepared: Prepared | None = None  # `warm_up`'s work; `adapt` checks it still fits the request
 
     def cancel(self) -> None:
         """Stop the running fine-tune at its next step (any thread)."""
@@ -48,18 +50,20 @@ class FinetuneWorker(QObject):
 
     @Slot(object)
     def warm_up(self, request: AdaptRequest) -> None:
-        """Pay torch's first-optimiser cost and synthesize `request`'s base material now, while the user reads
-        the dialog, not after Start. A Start meanwhile waits for this; a Cancel or a close stops it."""
+        """Pay torch's first-optimiser cost and prepare `request` (`model.adapt.prepare`) now, while the user
+        reads the dialog, not after Start. A Start meanwhile waits for this; a Cancel or a close stops it."""
         try:
             warm_up_training()
-            prepare_material(request, self.progress.emit, self._cancel.is_set)
+            self._prepared = prepare(request, self.progress.emit, self._cancel.is_set)
         except Exception:  # only a head start: fine-tuning itself reports any real problem
             log.exception("preparing for fine-tuning failed")
 
     @Slot(object, str, str)
     def run(self, request: AdaptRequest, versions_root: str, parent: str) -> None:
         try:
-            outcome = adapt(request, on_progress=self.progress.emit, should_stop=self._cancel.is_set)
+            outcome = adapt(
+                request, on_progress=self.progress.emit, should_stop=self._cancel.is_set, prepared=self._prepared
+            )
             if outcome.stopped or self._cancel.is_set():
                 self.cancelled.emit()
                 return

@@ -9,8 +9,9 @@
 2. Words the base model lacks get a synthesized starting set (the type-a-word path).
 3. `model.adapt.adapt` fine-tunes (timed, base material synthesized cold unless --cache; the JSON adds the
    training steps and the share of the CPU the hypervisor took meanwhile, `finetune_steal_share`).
-   With `--prepare` the material is synthesized first and timed apart, as the fine-tune dialog does
-   while it is open, so the clock times what a user waits for after Start.
+   With `--prepare`, all that comes before training (`model.adapt.prepare`: the material synthesized,
+   the takes loaded, the base model scored) is done first and timed apart, as the fine-tune dialog
+   does while it is open, so the clock times what a user waits for after Start.
 4. Base and new model are scored on the held-out takes (per word, with what each word was
    taken for), on the base commands of `--real` (are old words forgotten?) and on its other
    words, those neither base commands nor taught (are they still `_unknown_`, or do the new
@@ -70,7 +71,7 @@ from model.adapt import (
     adapt,
     old_words,
     old_words_note,
-    prepare_material,
+    prepare,
     split_takes,
     train_summary,
 )
@@ -138,8 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--prepare",
         action="store_true",
-        help="synthesize the base material and the check's clips before the clock starts, as the fine-tune "
-        "dialog does before Start (timed apart: prepare_seconds)",
+        help="prepare before the clock starts (material, takes loaded, the base model scored), as the "
+        "fine-tune dialog does before Start (timed apart: prepare_seconds)",
     )
     parser.add_argument(
         "--probe",
@@ -334,13 +335,13 @@ def run(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         warm_up_training()  # as the app's dialog does before Start: the clock below is what the user waits for
         warm_up_seconds = time.perf_counter() - started
-        prepare_seconds = None
+        prepare_seconds, prepared = None, None
         if args.prepare:  # as the dialog does while it is open, so the clock below starts at Start
             started = time.perf_counter()
-            prepare_material(request)
+            prepared = prepare(request)
             prepare_seconds = time.perf_counter() - started
         started, stolen = time.perf_counter(), StolenTime()
-        outcome = adapt(request)
+        outcome = adapt(request, prepared=prepared)
         wall = time.perf_counter() - started
         steal_share = stolen.share(wall)
         if args.keep:

@@ -37,9 +37,8 @@ from audio.labels import SILENCE, UNKNOWN, validate_label
 from audio.synthesis.engines import ENGINE_NAMES
 from audio.synthesis.starter import base_material
 from audio.takes import held_out
-from model.checkpoint import load_checkpoint, read_config
+from model.checkpoint import CONFIG_FILE, WEIGHTS_FILE, load_checkpoint
 from model.classifier import KeywordClassifier
-from model.config import ModelConfig
 from model.device import resolve_device, torch_threads
 from model.evaluation import predict_logits, predict_probabilities
 from model.finetune import FinetuneConfig, finetune, take_repeats
@@ -297,11 +296,6 @@ def old_words_note(checked: dict, shown: int = 3) -> str:
     return text
 
 
-def softened(model: KeywordClassifier, waveforms: np.ndarray, temperature: float) -> np.ndarray:
-    """The model's probabilities at `temperature`: (clips, samples) -> (clips, classes)."""
-    return torch.softmax(predict_logits(model, waveforms) / temperature, dim=1).numpy()
-
-
 def cached_material(
     request: AdaptRequest,
     words: Sequence[str],
@@ -471,31 +465,63 @@ def base_vocabulary(
     return material, check
 
 
-def prepare_material(
-    request: AdaptRequest, on_progress: Progress | None = None, should_stop: Callable[[], bool] = lambda: False
-) -> None:
-    """Synthesize into the cache the base material and check clips `adapt(request)` will ask for, so that it
-    finds them there: the dialog does this while the user reads it, before Start. Nothing without a cache folder.
+@dataclass
+class Prepared:
+    """What `adapt` works out before it trains, none of which Start changes: the base model, the takes loaded,
+    the base vocabulary's material and check clips, and the base model's answers on them.
 
-    Takes changed in between (a new word) change the recipe: `adapt` then synthesizes what it needs itself.
+    The dialog makes this while the user reads it (`prepare`), so the time after Start is training and the
+    new model's scores. `adapt` uses it only while `sources` still matches the request's inputs: a take
+    recorded, relabelled or deleted meanwhile, or another base model, and it is worked out again.
     """
-    if request.cache_dir is None:
-        return
-    base_labels = ModelConfig.from_dict(read_config(request.base)["model"]).labels  # the labels only: no weights
-    train, held, extra = request_takes(request)
-    base_vocabulary(request, base_labels, labels_to_add(base_labels, [*train, *extra, *held]), on_progress, should_stop)
+
+    sources: tuple
+    base: KeywordClassifier
+    new_labels: tuple[str, ...]
+    train: Labelled  # the pairs whose file could be read
+    extra: Labelled
+    held: Labelled
+    unreadable: list[str]
+    user: ClipSet  # training takes and starter sets, labelled over the grown label set
+    test: ClipSet  # held-out takes
+    material: np.ndarray  # base material (clips, samples)
+    material_labels: list[str]
+    check: np.ndarray  # the old-words check's clips, labels and words said
+    check_labels: list[str]
+    check_said: list[str]
+    before: dict  # the base model's `accuracy` on the held-out takes
+    old_before: dict | None  # its `old_words` on the check; None without check clips
+    teacher_logits: np.ndarray  # its logits on the base material (clips, base labels), for distillation
+    noise: torch.Tensor | None  # the noise bank augmentation mixes in; None: none configured
+    seconds: dict[str, float]  # "material" (synthesized or read from the cache) and "preparation" (the rest)
 
 
-def adapt(
+def file_stamp(path: Path) -> tuple[int, int] | None:
+    """(size, modification time in ns) of `path`; None when it cannot be read."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_size, status.st_mtime_ns
+
+
+def request_sources(request: AdaptRequest) -> tuple:
+    """What `prepare` reads for `request`: its inputs, and each base-model file and take with its label, size
+    and time, so that any take recorded, relabelled or deleted since changes the answer."""
+    base_files = tuple((name, file_stamp(Path(request.base) / name)) for name in (CONFIG_FILE, WEIGHTS_FILE))
+    takes = tuple(
+        tuple((str(path), label, file_stamp(path)) for path, label in pairs) for pairs in request_takes(request)
+    )
+    return request.base, request.data, request.extra, request.material, request.device, base_files, takes
+
+
+def prepare(
     request: AdaptRequest, on_progress: Progress | None = None, should_stop: Callable[[], bool] = lambda: False
-) -> AdaptOutcome:
-    """Run the flow; raises ValueError / FileNotFoundError with a hint for bad input.
-
-    `request.threads` applies to the training loop only; scoring the takes runs on the caller's
-    setting (every core unless the caller changed it), split over its torch threads.
-    """
-    timings: dict[str, float] = {}
+) -> Prepared | None:
+    """Everything `adapt(request)` does before training (material synthesized or read from the cache, takes
+    loaded, the base model scored); None when stopped. Raises as `adapt` does for bad input."""
     started = time.perf_counter()
+    sources = request_sources(request)
     base = load_checkpoint(request.base, resolve_device(request.device)).model
     train, held, extra = request_takes(request)
     if not train and not extra:
@@ -505,40 +531,84 @@ def adapt(
     (material, material_labels, _), (check, check_labels, check_said) = base_vocabulary(
         request, base.labels, new_labels, on_progress, should_stop
     )
-    timings["material"] = time.perf_counter() - started
+    if should_stop():
+        return None
+    material_seconds = time.perf_counter() - started
     user = load_clips([Clip(path, label, "train") for path, label in train + extra], labels, base.config.features)
     test = load_clips([Clip(path, label, "test") for path, label in held], labels, base.config.features)
-    test_labels = [labels[t] for t in test.targets]
     loaded = {*user.paths, *test.paths}
     unreadable = [str(path) for path, _ in [*train, *extra, *held] if str(path) not in loaded]  # load_clips warned
     train, extra, held = ([pair for pair in pairs if str(pair[0]) in loaded] for pairs in (train, extra, held))
     if not train and not extra:
         raise ValueError(f"nothing to fine-tune on. {unreadable_note(unreadable)}")
-    before = accuracy(base, test.waveforms, test_labels)
-    old_before = old_words(base, check, check_labels, check_said) if len(check) else None
-    examples = {label: user.waveforms[user.targets == labels.index(label)] for label in new_labels}
+    noise_dirs = [Path(d) for d in request.material.noise_dirs]
+    return Prepared(
+        sources=sources,
+        base=base,
+        new_labels=new_labels,
+        train=train,
+        extra=extra,
+        held=held,
+        unreadable=unreadable,
+        user=user,
+        test=test,
+        material=material,
+        material_labels=material_labels,
+        check=check,
+        check_labels=check_labels,
+        check_said=check_said,
+        before=accuracy(base, test.waveforms, [labels[t] for t in test.targets]),
+        old_before=old_words(base, check, check_labels, check_said) if len(check) else None,
+        teacher_logits=predict_logits(base, material).numpy(),
+        noise=load_noise_bank(noise_dirs, base.config.features.sample_rate) if noise_dirs else None,
+        seconds={"material": material_seconds, "preparation": time.perf_counter() - started - material_seconds},
+    )
+
+
+def adapt(
+    request: AdaptRequest,
+    on_progress: Progress | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    prepared: Prepared | None = None,
+) -> AdaptOutcome:
+    """Run the flow; raises ValueError / FileNotFoundError with a hint for bad input.
+
+    `prepared` (from `prepare`) is used while it still matches the request; otherwise it is worked out
+    again, and `seconds` counts that in. `request.threads` applies to the training loop only; scoring
+    the takes runs on the caller's setting (every core unless the caller changed it), split over its
+    torch threads.
+    """
+    started = time.perf_counter()
+    fresh = prepared is None or prepared.sources != request_sources(request)
+    if fresh:
+        prepared = prepare(request, on_progress, should_stop)
+    timings = {"material": 0.0, "preparation": 0.0, **(prepared.seconds if fresh and prepared else {})}
+    p = prepared
+    if p is None:  # stopped while it synthesized the material
+        timings["total"] = time.perf_counter() - started
+        return AdaptOutcome(None, (), (), {}, {}, {}, timings, [], stopped=True)
+    readied = time.perf_counter()
+    base, user, material = p.base, p.user, p.material
+    labels = (*base.labels, *p.new_labels)
+    examples = {label: user.waveforms[user.targets == labels.index(label)] for label in p.new_labels}
     model = grow_labels(base, labels, examples)
     clips = ClipSet(
         np.concatenate([user.waveforms, material]),
-        np.concatenate([user.targets, [labels.index(label) for label in material_labels]]).astype(np.int64),
+        np.concatenate([user.targets, [labels.index(label) for label in p.material_labels]]).astype(np.int64),
         labels,
         [*user.paths, *[""] * len(material)],
     )
-    own = np.array([str(path) for path, _ in train], dtype=object)
+    own = np.array([str(path) for path, _ in p.train], dtype=object)
     repeats = np.ones(len(clips), np.int64)  # starter sets and base material: once an epoch
     takes = np.flatnonzero(np.isin(np.array(user.paths, dtype=object), own))
     repeats[takes] = take_repeats(user.targets[takes], request.finetune.user_repeats, request.finetune.full_takes)
-    noise = (
-        load_noise_bank([Path(d) for d in request.material.noise_dirs], base.config.features.sample_rate)
-        if request.material.noise_dirs
-        else None
-    )
-    augmenter = Augmenter(request.augment, model.frontend, noise).to(model.device)
-    timings["preparation"] = time.perf_counter() - started - timings["material"]
+    augmenter = Augmenter(request.augment, model.frontend, p.noise).to(model.device)
+    timings["preparation"] += time.perf_counter() - readied
     torch.manual_seed(request.finetune.seed)
     teacher = np.full((len(clips), len(base.labels)), np.nan, np.float32)  # the base's answers on base material
     if len(material) and request.finetune.distill_weight:
-        teacher[len(user) :] = softened(base, material, request.finetune.distill_temperature)
+        logits = torch.from_numpy(p.teacher_logits) / request.finetune.distill_temperature
+        teacher[len(user) :] = torch.softmax(logits, dim=1).numpy()
     with torch_threads(request.threads):
         result = finetune(
             model,
@@ -553,32 +623,46 @@ def adapt(
     timings["training"] = result.seconds  # the head's refit included
     timings["head_refit"] = result.refit_seconds
     counts = {
-        "train_takes": dict(Counter(label for _, label in train)),
-        "starter": dict(Counter(label for _, label in extra)),
-        "base_material": dict(Counter(material_labels)),
-        "held_out": dict(Counter(label for _, label in held)),
+        "train_takes": dict(Counter(label for _, label in p.train)),
+        "starter": dict(Counter(label for _, label in p.extra)),
+        "base_material": dict(Counter(p.material_labels)),
+        "held_out": dict(Counter(label for _, label in p.held)),
     }
     history = [asdict(step) for step in result.steps]
     if result.stopped:
         timings["total"] = time.perf_counter() - started
         return AdaptOutcome(
-            None, base.labels, new_labels, counts, before, {}, timings, history, stopped=True, unreadable=unreadable
+            None,
+            base.labels,
+            p.new_labels,
+            counts,
+            p.before,
+            {},
+            timings,
+            history,
+            stopped=True,
+            unreadable=p.unreadable,
         )
     evaluated = time.perf_counter()
-    after = accuracy(model, test.waveforms, test_labels, test.paths)
-    checked = {"before": old_before, "after": old_words(model, check, check_labels, check_said)} if old_before else {}
+    test = p.test
+    after = accuracy(model, test.waveforms, [labels[t] for t in test.targets], test.paths)
+    checked = (
+        {"before": p.old_before, "after": old_words(model, p.check, p.check_labels, p.check_said)}
+        if p.old_before
+        else {}
+    )
     timings["evaluation"] = time.perf_counter() - evaluated
     timings["total"] = time.perf_counter() - started
     return AdaptOutcome(
         model,
         base.labels,
-        new_labels,
+        p.new_labels,
         counts,
-        before,
+        p.before,
         after,
         timings,
         history,
-        unreadable=unreadable,
+        unreadable=p.unreadable,
         old_words=checked,
     )
 

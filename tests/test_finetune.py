@@ -37,7 +37,7 @@ from model.adapt import (
     more_takes_advice,
     old_words,
     old_words_note,
-    prepare_material,
+    prepare,
     unreadable_note,
     weak_labels,
 )
@@ -149,25 +149,35 @@ def test_old_words_are_checked_on_voices_kept_out_of_training_and_cached(tiny_mo
     assert unchecked.old_words == {} and old_words_note(unchecked.old_words) == ""
 
 
-def test_material_prepared_before_start_is_what_the_fine_tune_uses(tiny_model, takes, tmp_path, monkeypatch):
+def test_what_is_prepared_before_start_is_what_the_fine_tune_uses(tiny_model, takes, tmp_path, monkeypatch):
     import model.adapt
 
-    def no_synthesis(*args, **kwargs):
-        raise AssertionError("synthesized")
+    def not_again(*args, **kwargs):
+        raise AssertionError("worked out again after Start")
 
+    own = tmp_path / "takes"
+    shutil.copytree(takes, own)
     material = replace(NO_SPEECH, per_word=2, check_per_word=1)
-    request = request_for(tiny_model, takes, cache_dir=tmp_path / "cache", material=material)
-    with monkeypatch.context() as patched:
-        patched.setattr(model.adapt, "base_material", no_synthesis)
-        prepare_material(replace(request, cache_dir=None))  # nowhere to keep it: nothing is made
+    request = request_for(tiny_model, own, cache_dir=tmp_path / "cache", material=material)
     reported = []
-    prepare_material(request, on_progress=lambda phase, values: reported.append(phase))
+    prepared = prepare(request, on_progress=lambda phase, values: reported.append(phase))
     assert len(list((tmp_path / "cache").glob("base-material-*.npz"))) == 2  # the material and the check's clips
     assert {"material", "check"} <= set(reported)
-    monkeypatch.setattr(model.adapt, "base_material", no_synthesis)
-    outcome = adapt(request)  # "dip", the new word, is among the takes prepare_material read
+    with monkeypatch.context() as patched:
+        for name in ("base_material", "load_clips", "load_checkpoint"):
+            patched.setattr(model.adapt, name, not_again)
+        outcome = adapt(request, prepared=prepared)  # "dip", the new word, is among the takes prepare read
+        assert adapt(request, prepared=prepared).before == outcome.before  # a second Start uses it too
+    assert outcome.before == prepared.before and outcome.seconds["material"] == 0.0
     assert outcome.counts["base_material"] == {"fall": 2, "flat": 2, "rise": 2, "_silence_": 6}
     assert outcome.old_words["after"]["commands_n"] == 3
+
+    deleted = sorted((own / "dip").glob("*.wav"))[0]
+    deleted.unlink()  # a take deleted while the dialog is open: what was prepared no longer fits
+    again = adapt(request, prepared=prepared)
+    counted = again.counts["train_takes"].get("dip", 0) + again.counts["held_out"].get("dip", 0)
+    before = outcome.counts["train_takes"].get("dip", 0) + outcome.counts["held_out"].get("dip", 0)
+    assert counted == before - 1 and again.seconds["preparation"] > 0
 
 
 def test_old_words_counts_commands_and_other_words_kept_unknown(tiny_model):
@@ -610,13 +620,13 @@ def test_after_the_warm_up_a_fine_tune_imports_nothing_more():
     assert run.stdout.split() == []
 
 
-def test_dialog_warms_up_and_prepares_the_material_on_its_worker_as_it_opens(
+def test_dialog_warms_up_and_prepares_the_fine_tune_on_its_worker_as_it_opens(
     qtbot, monkeypatch, tmp_path, open_window, tiny_model
 ):
     warmed, prepared = [], []
     monkeypatch.setattr("app.finetune_worker.warm_up_training", lambda: warmed.append(threading.current_thread()))
     monkeypatch.setattr(
-        "app.finetune_worker.prepare_material",
+        "app.finetune_worker.prepare",
         lambda request, on_progress, should_stop: prepared.append((request, threading.current_thread())),
     )
     window = open_window(tiny_model, autostart=False, data_dir=str(tmp_path / "data"))
@@ -642,7 +652,7 @@ def test_a_start_waits_for_the_material_and_a_cancel_stops_both(
             on_progress("material", {"done": done, "total": 1000})
             time.sleep(0.01)
 
-    monkeypatch.setattr("app.finetune_worker.prepare_material", slow_material)
+    monkeypatch.setattr("app.finetune_worker.prepare", slow_material)
     window = open_window(tiny_model, autostart=False, data_dir=str(tmp_path / "data"))
     qtbot.waitUntil(lambda: bool(window.model_info), timeout=10_000)
     dialog = window.open_finetune()
@@ -695,6 +705,24 @@ def test_worker_hands_the_summary_over_as_is(qapp):  # a dict signal would re-so
     worker.finished.connect(received.append)
     worker.finished.emit({"confused_with": {"left": 6, "right": 4, "five": 3}})
     assert list(received[0]["confused_with"]) == ["left", "right", "five"]  # most frequent first, kept
+
+
+def test_worker_starts_from_what_it_prepared_before_start(qapp, monkeypatch, tiny_model, takes, tmp_path):
+    import model.adapt
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("worked out again after Start")
+
+    worker, finished, errors = FinetuneWorker(), [], []
+    worker.finished.connect(finished.append)
+    worker.error.connect(errors.append)
+    request = request_for(tiny_model, takes, cache_dir=tmp_path / "cache")
+    worker.warm_up(request)  # what the dialog queues on the worker's thread as it opens
+    for name in ("base_material", "load_clips", "load_checkpoint"):
+        monkeypatch.setattr(model.adapt, name, not_again)
+    worker.run(request, str(tmp_path / "models"), "shipped")
+    assert errors == [] and finished[0]["version"] == "v0001"
+    assert finished[0]["seconds"]["material"] == 0.0
 
 
 def test_dialog_fine_tunes_cancels_and_switches_versions(qtbot, tmp_path, open_window, tiny_model, takes):
