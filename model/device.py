@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import platform
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -56,8 +57,30 @@ def split_workers(device: torch.device, requested: int = 0) -> int:
 
 @contextmanager
 def split_pool(workers: int) -> Iterator[ThreadPoolExecutor]:
-    """A pool of `workers` threads to run a batch's parts on, each with one torch thread while it is open."""
-    with ThreadPoolExecutor(workers) as pool, torch_threads(1 if workers > 1 else None):
+    """A pool of `workers` threads to run a batch's parts on, each with one torch thread of its own.
+
+    torch keeps a thread's count per thread, but `torch.set_num_threads` also sets the count every thread
+    takes at its first torch call. Held at one for a whole fine-tune, as the pool once did, that gave one
+    torch thread to any thread started meanwhile: a recogniser started by Listen, or the next fine-tune's
+    worker, which then did not split. So the pool's threads are all started at once and set their own
+    count, and the caller's count is put back as the default before any part runs.
+    """
+    if workers == 1:  # the caller's own torch threads
+        with ThreadPoolExecutor(1) as pool:
+            yield pool
+        return
+    default = torch.get_num_threads()
+    everyone = threading.Barrier(workers)
+
+    def one_torch_thread() -> None:
+        torch.get_num_threads()  # torch's first call on a thread sets its count to the default: done now
+        torch.set_num_threads(1)
+        everyone.wait()  # so that the pool starts a thread for each: none is idle until all are made
+
+    with ThreadPoolExecutor(workers) as pool:
+        for started in [pool.submit(one_torch_thread) for _ in range(workers)]:
+            started.result()
+        torch.set_num_threads(default)  # the caller's count (it never changed) and the default again
         yield pool
 
 

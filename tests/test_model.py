@@ -2,6 +2,7 @@
 
 import platform
 from collections import namedtuple
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -10,7 +11,15 @@ import torch
 from audio.labels import DEFAULT_LABELS
 from model.classifier import KeywordClassifier, normalize_utterance
 from model.config import ModelConfig
-from model.device import StolenTime, cpu_name, cpu_steal_seconds, describe_machine, machine_summary, torch_threads
+from model.device import (
+    StolenTime,
+    cpu_name,
+    cpu_steal_seconds,
+    describe_machine,
+    machine_summary,
+    split_pool,
+    torch_threads,
+)
 
 
 def make_model(**overrides) -> KeywordClassifier:
@@ -143,6 +152,17 @@ def test_torch_threads_sets_the_count_for_the_block_and_puts_it_back_after_an_er
     assert torch.get_num_threads() == before
     with torch_threads(None):
         assert torch.get_num_threads() == before
+
+
+def test_a_split_pool_gives_its_threads_one_torch_thread_and_others_the_caller_s_count():
+    """A thread started while a pool is open (a recogniser started by Listen, the next fine-tune's worker)
+    gets the usual count, not the pool's one: the pool once held the default at one for a whole fine-tune."""
+    with torch_threads(2), split_pool(2) as pool:
+        in_the_pool = [pool.submit(torch.get_num_threads).result() for _ in range(4)]
+        with ThreadPoolExecutor(1) as other:  # a thread whose first torch call comes while the pool is open
+            started_meanwhile = other.submit(torch.get_num_threads).result()
+        assert torch.get_num_threads() == 2  # the caller's own
+    assert in_the_pool == [1, 1, 1, 1] and started_meanwhile == 2
 
 
 def test_cpu_name_is_read_from_cpuinfo_and_falls_back_to_the_platform(tmp_path, monkeypatch):
