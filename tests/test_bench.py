@@ -154,34 +154,38 @@ def test_own_voice_bench_keeps_the_takes_and_the_model_when_asked(tmp_path, tiny
     assert "not empty" in capsys.readouterr().err
 
 
-def test_own_voice_bench_prepares_the_material_before_the_clock_as_the_dialog_does(
-    tmp_path, tiny_model, capsys, monkeypatch
-):
+def test_own_voice_bench_prepares_before_the_clock_as_the_dialog_does(tmp_path, tiny_model, capsys, monkeypatch):
     import bench.own_voice
     import model.adapt
 
     own_voice = tmp_path / "own_voice"
     write_tone_takes(own_voice)
-    synthesized_while_timed, timed_adapt, synthesize = [], bench.own_voice.adapt, model.adapt.base_material
+    done_while_timed, timed_adapt = [], bench.own_voice.adapt
 
-    def watched_adapt(request):
-        def watched_synthesis(*args, **kwargs):
-            synthesized_while_timed.append(args[0])
-            return synthesize(*args, **kwargs)
+    def watched(name):
+        real = getattr(model.adapt, name)
 
+        def call(*args, **kwargs):
+            done_while_timed.append(name)
+            return real(*args, **kwargs)
+
+        return call
+
+    def watched_adapt(request, **options):
         with monkeypatch.context() as patched:
-            patched.setattr(model.adapt, "base_material", watched_synthesis)
-            return timed_adapt(request)
+            for name in ("base_material", "load_clips"):
+                patched.setattr(model.adapt, name, watched(name))
+            return timed_adapt(request, **options)
 
     monkeypatch.setattr(bench.own_voice, "adapt", watched_adapt)
     options = tiny_bench(own_voice, tiny_model)  # no words, but background clips for _silence_: material to make
     assert own_voice_bench([*options, "--prepare"]) == 0
     figures = json.loads(capsys.readouterr().out)
-    assert figures["prepare_seconds"] >= 0 and synthesized_while_timed == []  # made before the clock, found in it
+    assert figures["prepare_seconds"] >= 0 and done_while_timed == []  # material and takes ready before the clock
     assert figures["held_out_clips"] == 4
     assert own_voice_bench(options) == 0
     assert json.loads(capsys.readouterr().out)["prepare_seconds"] is None
-    assert synthesized_while_timed  # cold: the timed fine-tune made it
+    assert set(done_while_timed) == {"base_material", "load_clips"}  # cold: the timed fine-tune did both
 
 
 def test_own_voice_bench_scores_the_speakers_other_words_and_records_some_as_unknown(tmp_path, tiny_model, capsys):
