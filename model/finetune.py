@@ -348,17 +348,18 @@ def finetune(
                     on_step(report)
             if result.stopped:
                 break
-    for parameter in model.parameters():
-        parameter.requires_grad_(True)
-    model.eval()
-    if not result.stopped and config.refit_copies:
-        if should_stop():  # the refit itself takes a second or two and is not interrupted
-            result.stopped = True
-        else:
-            refit_started = time.perf_counter()
-            result.refit_objective = refit_on_clips(
-                model, clips, np.minimum(repeats, config.refit_copies), features, generators[0], config.refit_anchor
-            )
-            result.refit_seconds = time.perf_counter() - refit_started
+        for parameter in model.parameters():
+            parameter.requires_grad_(True)
+        model.eval()
+        if not result.stopped and config.refit_copies:
+            if should_stop():  # the refit itself takes a second or two and is not interrupted
+                result.stopped = True
+            else:
+                refit_started = time.perf_counter()
+                copies = np.minimum(repeats, config.refit_copies)
+                result.refit_objective = refit_on_clips(
+                    model, clips, copies, features, generators, config.refit_anchor, pool
+                )
+                result.refit_seconds = time.perf_counter() - refit_started
     result.seconds = time.perf_counter() - started
     return result

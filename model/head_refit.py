@@ -12,7 +12,8 @@ words' rows move only as far as the new features ask. Measured with `bench.own_v
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 
 import numpy as np
 import torch
@@ -29,15 +30,23 @@ def refit_on_clips(
     clips: ClipSet,
     copies: np.ndarray,
     features: Callable[[torch.Tensor, torch.Generator], torch.Tensor],
-    generator: torch.Generator,
+    generators: Sequence[torch.Generator],
     anchor: float,
+    pool: Executor | None = None,
 ) -> tuple[float, float]:
     """Refit the head on clip i's embedding `copies[i]` times, each through `features` anew.
 
-    Returns the objective before and after (`refit_head`).
+    The copies are embedded in one part per generator, each drawing from its own, on `pool`'s threads
+    (fine-tuning's split pool; without one, one part after another here). Returns the objective before and
+    after (`refit_head`).
     """
     indices = np.repeat(np.arange(len(clips)), copies)
-    embeddings = embed(model, clips.waveforms[indices], features=features, generator=generator)
+
+    def embedded(part: np.ndarray, generator: torch.Generator) -> torch.Tensor:
+        return embed(model, clips.waveforms[part], features=features, generator=generator)
+
+    parts = np.array_split(indices, len(generators))
+    embeddings = torch.cat(list((pool.map if pool else map)(embedded, parts, generators)))
     return refit_head(model, embeddings, torch.from_numpy(clips.targets[indices]).to(model.device), anchor)
 
 

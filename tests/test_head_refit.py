@@ -60,7 +60,7 @@ def test_the_refit_embeds_each_clip_as_often_as_asked_each_time_anew(model):
         seen.append(batch)
         return model.features(batch + 0.01 * torch.randn(batch.shape, generator=generator))
 
-    refit_on_clips(model, clips, copies, noisy, torch.Generator().manual_seed(0), anchor=1e-2)
+    refit_on_clips(model, clips, copies, noisy, [torch.Generator().manual_seed(0)], anchor=1e-2)
     waveforms = torch.cat(seen)
     assert len(waveforms) == copies.sum()
     assert torch.equal(waveforms[0], waveforms[2]) and torch.equal(waveforms[0], torch.from_numpy(clips.waveforms[0]))
