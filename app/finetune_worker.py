@@ -55,6 +55,8 @@ class FinetuneWorker(QObject):
         try:
             warm_up_training()
             self._prepared = prepare(request, self.progress.emit, self._cancel.is_set)
+        except (ValueError, FileNotFoundError) as error:  # no takes yet, say: Start reports it if it still holds
+            log.info("nothing prepared before Start: %s", error)
         except Exception:  # only a head start: fine-tuning itself reports any real problem
             log.exception("preparing for fine-tuning failed")
 

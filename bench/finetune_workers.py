@@ -12,7 +12,9 @@ does not depend on what the clips say), once per setting of `--workers` in turn,
 times, and reports each setting's median step and its speed against the first setting's, all
 measured in the same process. One worker is the batch whole on every torch thread, as before
 the split. In the same turns it times scoring as the flow scores the held-out takes before and
-after (`model.evaluation.predict_logits`): as many noise clips as the own-voice bench holds out.
+after (`model.evaluation.predict_logits`): as many noise clips as the own-voice bench holds out;
+and the head's refit (`model.head_refit.refit_on_clips`), whose embeddings are split the same way,
+on as many augmented copies as the own-voice bench's refit embeds.
 """
 
 from __future__ import annotations
@@ -32,25 +34,33 @@ from audio.dataset import ClipSet
 from cli.common import run_command
 from model.adapt import FINETUNE_AUGMENT
 from model.checkpoint import DEFAULT_MODEL_DIR, load_checkpoint
+from model.classifier import KeywordClassifier
+from model.device import split_pool
 from model.evaluation import predict_logits
-from model.finetune import FinetuneConfig, finetune
+from model.finetune import FinetuneConfig, finetune, part_seeds
+from model.head_refit import refit_on_clips
 
 WARM_UP_STEPS = 2  # a process's first steps allocate what later ones reuse
 SCORED_CLIPS = 1210  # the own-voice bench's held-out takes
+REFIT_COPIES = 840  # the own-voice bench's refit: 50 takes 8 times each, 168 starter clips, 272 of base material
+
+
+def noise_clips(model: KeywordClassifier, count: int) -> ClipSet:
+    """`count` one-second noise clips with random labels: what a clip says does not change how long it takes."""
+    generator = np.random.default_rng(0)
+    return ClipSet(
+        (0.1 * generator.standard_normal((count, model.config.features.clip_samples))).astype(np.float32),
+        generator.integers(len(model.labels), size=count),
+        model.labels,
+        [""] * count,
+    )
 
 
 def step_seconds(workers: int, steps: int) -> list[float]:
     """Seconds each step took after the warm-up, in one fine-tune of the shipped model on noise clips."""
     model = load_checkpoint(DEFAULT_MODEL_DIR).model
     config = replace(FinetuneConfig(), epochs=1, refit_copies=0, workers=workers)
-    count = config.batch_size * (steps + WARM_UP_STEPS)
-    generator = np.random.default_rng(0)
-    clips = ClipSet(
-        (0.1 * generator.standard_normal((count, model.config.features.clip_samples))).astype(np.float32),
-        generator.integers(len(model.labels), size=count),
-        model.labels,
-        [""] * count,
-    )
+    clips = noise_clips(model, config.batch_size * (steps + WARM_UP_STEPS))
     result = finetune(model, clips, config, augment=Augmenter(FINETUNE_AUGMENT, model.frontend))
     elapsed = [report.elapsed for report in result.steps]
     return list(np.diff(elapsed)[WARM_UP_STEPS - 1 :])
@@ -59,13 +69,25 @@ def step_seconds(workers: int, steps: int) -> list[float]:
 def scoring_seconds(workers: int) -> float:
     """Seconds the shipped model takes to score `SCORED_CLIPS` noise clips, after one warm-up scoring."""
     model = load_checkpoint(DEFAULT_MODEL_DIR).model
-    clips = (0.1 * np.random.default_rng(0).standard_normal((SCORED_CLIPS, model.config.features.clip_samples))).astype(
-        np.float32
-    )
+    clips = noise_clips(model, SCORED_CLIPS).waveforms
     predict_logits(model, clips[: len(clips) // 8], workers=workers)
     started = time.perf_counter()
     predict_logits(model, clips, workers=workers)
     return time.perf_counter() - started
+
+
+def refit_seconds(workers: int) -> float:
+    """Seconds the shipped model's head refit takes on `REFIT_COPIES` augmented noise clips, split as
+    fine-tuning splits it (its pool already started, as fine-tuning's is)."""
+    model = load_checkpoint(DEFAULT_MODEL_DIR).model
+    clips = noise_clips(model, REFIT_COPIES)
+    augment = Augmenter(FINETUNE_AUGMENT, model.frontend)
+    generators = [torch.Generator().manual_seed(seed) for seed in part_seeds(0, workers)]
+    with split_pool(workers) as pool:
+        started = time.perf_counter()
+        copies = np.ones(len(clips), np.int64)
+        refit_on_clips(model, clips, copies, augment, generators, FinetuneConfig().refit_anchor, pool)
+        return time.perf_counter() - started
 
 
 def timed(key: str, seconds: dict[int, list[float]], settings: list[int]) -> dict:
@@ -97,17 +119,21 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--workers, --steps and --repeats must be at least 1")
     steps: dict[int, list[float]] = {workers: [] for workers in settings}
     scoring: dict[int, list[float]] = {workers: [] for workers in settings}
+    refit: dict[int, list[float]] = {workers: [] for workers in settings}
     for _ in range(args.repeats):
         for workers in settings:
             steps[workers].append(statistics.median(step_seconds(workers, args.steps)))
             scoring[workers].append(scoring_seconds(workers))
+            refit[workers].append(refit_seconds(workers))
     figures = {
         "steps": args.steps,
         "repeats": args.repeats,
         "torch_threads": torch.get_num_threads(),
         "scored_clips": SCORED_CLIPS,
+        "refit_copies": REFIT_COPIES,
         **timed("step_ms", steps, settings),
         **timed("scoring_ms", scoring, settings),
+        **timed("refit_ms", refit, settings),
     }
     if args.json:
         print(json.dumps(figures))
@@ -117,10 +143,12 @@ def run(args: argparse.Namespace) -> int:
                 f"{workers} worker(s): {figures['step_ms'][workers]:7.1f} ms a step"
                 f" ({figures['step_ms_speed_over_first'][workers]:.2f}x the first's speed),"
                 f" {figures['scoring_ms'][workers]:7.1f} ms scoring {SCORED_CLIPS} clips"
-                f" ({figures['scoring_ms_speed_over_first'][workers]:.2f}x)"
+                f" ({figures['scoring_ms_speed_over_first'][workers]:.2f}x),"
+                f" {figures['refit_ms'][workers]:7.1f} ms refitting the head on {REFIT_COPIES} copies"
+                f" ({figures['refit_ms_speed_over_first'][workers]:.2f}x)"
             )
         print(
-            f"medians of {args.repeats} fine-tunes x {args.steps} steps each and {args.repeats} scorings,"
+            f"medians of {args.repeats} fine-tunes x {args.steps} steps each, {args.repeats} scorings and refits,"
             f" {figures['torch_threads']} torch threads"
         )
     return 0

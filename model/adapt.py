@@ -524,15 +524,15 @@ def prepare(
     sources = request_sources(request)
     base = load_checkpoint(request.base, resolve_device(request.device)).model
     train, held, extra = request_takes(request)
-    if not train and not extra:
-        raise ValueError("no training takes found; record a few takes per word first")
     new_labels = labels_to_add(base.labels, [*train, *extra, *held])
     labels = (*base.labels, *new_labels)
     (material, material_labels, _), (check, check_labels, check_said) = base_vocabulary(
         request, base.labels, new_labels, on_progress, should_stop
-    )
+    )  # first, so a dialog opened before any take still makes it while the user records
     if should_stop():
         return None
+    if not train and not extra:
+        raise ValueError("no training takes found; record a few takes per word first")
     material_seconds = time.perf_counter() - started
     user = load_clips([Clip(path, label, "train") for path, label in train + extra], labels, base.config.features)
     test = load_clips([Clip(path, label, "test") for path, label in held], labels, base.config.features)

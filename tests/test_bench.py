@@ -275,8 +275,8 @@ def test_synthesis_bench_times_one_lane_against_two(capsys):
     assert figures["speed_up"] == medians["1"] / medians["2"]
 
 
-def test_workers_bench_times_the_real_fine_tune_and_scoring_with_each_setting_in_turn(monkeypatch, capsys):
-    seen = []  # (what, workers, steps or clips) of each fine-tune and scoring the bench ran
+def test_workers_bench_times_the_real_fine_tune_scoring_and_refit_with_each_setting_in_turn(monkeypatch, capsys):
+    seen = []  # (what, workers, steps or clips) of each fine-tune, scoring and refit the bench ran
 
     def recorded_finetune(model, clips, config, **options):
         result = real_finetune(model, clips, config, **options)
@@ -287,18 +287,30 @@ def test_workers_bench_times_the_real_fine_tune_and_scoring_with_each_setting_in
         seen.append(("scoring", workers, len(waveforms)))
         return real_scoring(model, waveforms[:4], workers=workers)  # four clips: the bench's timing, not its size
 
+    def recorded_refit(model, clips, copies, features, generators, anchor, pool):
+        seen.append(("refit", len(generators), int(copies.sum())))
+        few = ClipSet(clips.waveforms[:4], clips.targets[:4], clips.labels, clips.paths[:4])
+        return real_refit(model, few, copies[:4], features, generators, anchor, pool)
+
     real_finetune, real_scoring = finetune_workers.finetune, finetune_workers.predict_logits
+    real_refit = finetune_workers.refit_on_clips
     monkeypatch.setattr(finetune_workers, "finetune", recorded_finetune)
     monkeypatch.setattr(finetune_workers, "predict_logits", recorded_scoring)
+    monkeypatch.setattr(finetune_workers, "refit_on_clips", recorded_refit)
     assert finetune_workers.main(["--steps", "2", "--repeats", "2", "--workers", "1,2", "--json"]) == 0
     figures = json.loads(capsys.readouterr().out)
     steps, clips = 2 + finetune_workers.WARM_UP_STEPS, finetune_workers.SCORED_CLIPS
     one_turn = [
-        [("finetune", workers, steps), ("scoring", workers, clips // 8), ("scoring", workers, clips)]
+        [
+            ("finetune", workers, steps),
+            ("scoring", workers, clips // 8),
+            ("scoring", workers, clips),
+            ("refit", workers, finetune_workers.REFIT_COPIES),
+        ]
         for workers in (1, 2)
     ]
     assert seen == [call for turn in one_turn * 2 for call in turn]
-    for key in ("step_ms", "scoring_ms"):
+    for key in ("step_ms", "scoring_ms", "refit_ms"):
         assert all(len(runs) == 2 and min(runs) > 0 for runs in figures[f"{key}_runs"].values())
         assert figures[f"{key}_speed_over_first"]["1"] == 1.0
         assert figures[f"{key}_speed_over_first"]["2"] == figures[key]["1"] / figures[key]["2"]

@@ -725,6 +725,18 @@ def test_worker_starts_from_what_it_prepared_before_start(qapp, monkeypatch, tin
     assert finished[0]["seconds"]["material"] == 0.0
 
 
+def test_a_dialog_opened_before_any_take_still_makes_the_material(qapp, tiny_model, tmp_path):
+    worker, errors = FinetuneWorker(), []
+    worker.error.connect(errors.append)
+    (tmp_path / "takes").mkdir()
+    material = replace(NO_SPEECH, per_word=2, check_per_word=1)
+    request = request_for(tiny_model, tmp_path / "takes", cache_dir=tmp_path / "cache", material=material)
+    worker.warm_up(request)  # the user records while the dialog is open
+    assert len(list((tmp_path / "cache").glob("base-material-*.npz"))) == 2
+    worker.run(request, str(tmp_path / "models"), "shipped")  # a Start with still no take says so
+    assert errors == ["Fine-tuning failed: no training takes found; record a few takes per word first"]
+
+
 def test_dialog_fine_tunes_cancels_and_switches_versions(qtbot, tmp_path, open_window, tiny_model, takes):
     # device "auto" as the app has it by default
     window = open_window(tiny_model, autostart=False, data_dir=str(tmp_path / "data"), device="auto")
