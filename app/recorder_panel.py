@@ -56,7 +56,7 @@ from app.waveform_icon import blank_image
 from audio.dataset import AUDIO_SUFFIXES, label_folders
 from audio.labels import SILENCE, validate_label
 from audio.synthesis.starter import STARTER_CLIPS
-from audio.takes import DETAILS_NOT_WRITTEN, Take, TakeStore, speaker_name
+from audio.takes import DETAILS_NOT_WRITTEN, Take, TakeStore, file_stamp, speaker_name
 
 SEVERAL_TEXT = "Several (Shift+Space)"  # no "…": it opens no dialog, it starts recording
 Worker = TypeVar("Worker", bound=QObject)  # a worker object, moved onto a thread of its own
@@ -720,12 +720,3 @@ class RecorderPanel(QWidget):
 def plural(count: int, noun: str) -> str:
     """ "1 take", "3 takes"."""
     return f"{count} {noun}{'s' * (count != 1)}"
-
-
-def file_stamp(path: Path) -> tuple[int, int] | None:
-    """(modification time, size) of a file, to tell a changed take from the one drawn; None when it is gone."""
-    try:
-        status = path.stat()
-    except OSError:
-        return None
-    return status.st_mtime_ns, status.st_size

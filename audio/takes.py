@@ -46,6 +46,16 @@ HELD_OUT_FRACTION = 0.2  # of each label's takes, kept back for the before / aft
 HELD_OUT_MIN_TAKES = 5  # a label with fewer takes keeps them all for training
 
 
+def file_stamp(path: Path) -> tuple[int, int] | None:
+    """(modification time in ns, size) of a file, to tell a changed take from the one seen before; None when
+    it is gone."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size
+
+
 def speaker_name(text: str) -> str:
     """A speaker as takes are filed under: file-safe ("Ada L" -> "ada-l"), DEFAULT_SPEAKER when nothing is left."""
     return safe_name(text) or DEFAULT_SPEAKER

@@ -36,7 +36,7 @@ from audio.dataset import AUDIO_SUFFIXES, LIST_FILES, Clip, ClipSet, label_folde
 from audio.labels import SILENCE, UNKNOWN, validate_label
 from audio.synthesis.engines import ENGINE_NAMES
 from audio.synthesis.starter import base_material
-from audio.takes import held_out
+from audio.takes import file_stamp, held_out
 from model.checkpoint import CONFIG_FILE, WEIGHTS_FILE, load_checkpoint
 from model.classifier import KeywordClassifier
 from model.device import resolve_device, torch_threads
@@ -494,15 +494,6 @@ class Prepared:
     teacher_logits: np.ndarray  # its logits on the base material (clips, base labels), for distillation
     noise: torch.Tensor | None  # the noise bank augmentation mixes in; None: none configured
     seconds: dict[str, float]  # "material" (synthesized or read from the cache) and "preparation" (the rest)
-
-
-def file_stamp(path: Path) -> tuple[int, int] | None:
-    """(size, modification time in ns) of `path`; None when it cannot be read."""
-    try:
-        status = path.stat()
-    except OSError:
-        return None
-    return status.st_size, status.st_mtime_ns
 
 
 def request_sources(request: AdaptRequest) -> tuple:
