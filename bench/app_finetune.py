@@ -9,7 +9,8 @@ opens the real window (offscreen unless a display is set) on a new data folder h
 `--starter` (its kept starting sets). Then, `--repeats` times, in each mode one after the other:
 listening to `--file` as the microphone (demo mode, looping), as a user who leaves the app on, and
 stopped. Each time it opens the fine-tune dialog, waits until the dialog's worker has warmed up and
-made the base material (synthesized the first time, found in the cache later), presses Start and
+prepared (`model.adapt.prepare`: the base material synthesized the first time and found in the cache
+later, the takes loaded, the base model scored), presses Start and
 times until the new version is saved. It reports, per mode, the medians of that wall, of the
 training adapt timed (the head refit included) and of the share of the CPU the hypervisor took, and
 listening's wall over stopped's.
