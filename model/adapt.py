@@ -12,6 +12,9 @@ comparison on held-out takes:
    refits the head on the fine-tuned embeddings;
 5. the base and the new model are scored on the held-out takes, and the new model's wrong
    answers are listed, take by take.
+
+`prepare` does steps 1 and 2 and scores the base model; the app's dialog runs it while it is open,
+so that after Start only training and the new model's scores are left.
 """
 
 from __future__ import annotations
@@ -496,14 +499,13 @@ class Prepared:
     seconds: dict[str, float]  # "material" (synthesized or read from the cache) and "preparation" (the rest)
 
 
-def request_sources(request: AdaptRequest) -> tuple:
-    """What `prepare` reads for `request`: its inputs, and each base-model file and take with its label, size
-    and time, so that any take recorded, relabelled or deleted since changes the answer."""
+def request_sources(request: AdaptRequest, takes: tuple[Labelled, Labelled, Labelled]) -> tuple:
+    """What `prepare` reads for `request`, whose `request_takes` are `takes`: its inputs, and each base-model
+    file and take with its label, time and size, so that any take recorded, relabelled or deleted since
+    changes the answer."""
     base_files = tuple((name, file_stamp(Path(request.base) / name)) for name in (CONFIG_FILE, WEIGHTS_FILE))
-    takes = tuple(
-        tuple((str(path), label, file_stamp(path)) for path, label in pairs) for pairs in request_takes(request)
-    )
-    return request.base, request.data, request.extra, request.material, request.device, base_files, takes
+    stamps = tuple(tuple((str(path), label, file_stamp(path)) for path, label in pairs) for pairs in takes)
+    return request.base, request.data, request.extra, request.material, request.device, base_files, stamps
 
 
 def prepare(
@@ -512,9 +514,9 @@ def prepare(
     """Everything `adapt(request)` does before training (material synthesized or read from the cache, takes
     loaded, the base model scored); None when stopped. Raises as `adapt` does for bad input."""
     started = time.perf_counter()
-    sources = request_sources(request)
+    takes = train, held, extra = request_takes(request)
+    sources = request_sources(request, takes)  # before anything is read: a take changed meanwhile shows at Start
     base = load_checkpoint(request.base, resolve_device(request.device)).model
-    train, held, extra = request_takes(request)
     new_labels = labels_to_add(base.labels, [*train, *extra, *held])
     labels = (*base.labels, *new_labels)
     (material, material_labels, _), (check, check_labels, check_said) = base_vocabulary(
@@ -570,7 +572,7 @@ def adapt(
     torch threads.
     """
     started = time.perf_counter()
-    fresh = prepared is None or prepared.sources != request_sources(request)
+    fresh = prepared is None or prepared.sources != request_sources(request, request_takes(request))
     if fresh:
         prepared = prepare(request, on_progress, should_stop)
     timings = {"material": 0.0, "preparation": 0.0, **(prepared.seconds if fresh and prepared else {})}
