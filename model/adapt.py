@@ -572,35 +572,34 @@ def adapt(
     torch threads.
     """
     started = time.perf_counter()
-    fresh = prepared is None or prepared.sources != request_sources(request, request_takes(request))
-    if fresh:
+    timings = {"material": 0.0, "preparation": 0.0}  # spent here before training: none when prepared before
+    if prepared is None or prepared.sources != request_sources(request, request_takes(request)):
         prepared = prepare(request, on_progress, should_stop)
-    timings = {"material": 0.0, "preparation": 0.0, **(prepared.seconds if fresh and prepared else {})}
-    p = prepared
-    if p is None:  # stopped while it synthesized the material
-        timings["total"] = time.perf_counter() - started
-        return AdaptOutcome(None, (), (), {}, {}, {}, timings, [], stopped=True)
+        if prepared is None:  # stopped while it synthesized the material
+            timings["total"] = time.perf_counter() - started
+            return AdaptOutcome(None, (), (), {}, {}, {}, timings, [], stopped=True)
+        timings.update(prepared.seconds)
     readied = time.perf_counter()
-    base, user, material = p.base, p.user, p.material
-    labels = (*base.labels, *p.new_labels)
-    examples = {label: user.waveforms[user.targets == labels.index(label)] for label in p.new_labels}
+    base, user, material = prepared.base, prepared.user, prepared.material
+    labels = (*base.labels, *prepared.new_labels)
+    examples = {label: user.waveforms[user.targets == labels.index(label)] for label in prepared.new_labels}
     model = grow_labels(base, labels, examples)
     clips = ClipSet(
         np.concatenate([user.waveforms, material]),
-        np.concatenate([user.targets, [labels.index(label) for label in p.material_labels]]).astype(np.int64),
+        np.concatenate([user.targets, [labels.index(label) for label in prepared.material_labels]]).astype(np.int64),
         labels,
         [*user.paths, *[""] * len(material)],
     )
-    own = np.array([str(path) for path, _ in p.train], dtype=object)
+    own = np.array([str(path) for path, _ in prepared.train], dtype=object)
     repeats = np.ones(len(clips), np.int64)  # starter sets and base material: once an epoch
     takes = np.flatnonzero(np.isin(np.array(user.paths, dtype=object), own))
     repeats[takes] = take_repeats(user.targets[takes], request.finetune.user_repeats, request.finetune.full_takes)
-    augmenter = Augmenter(request.augment, model.frontend, p.noise).to(model.device)
+    augmenter = Augmenter(request.augment, model.frontend, prepared.noise).to(model.device)
     timings["preparation"] += time.perf_counter() - readied
     torch.manual_seed(request.finetune.seed)
     teacher = np.full((len(clips), len(base.labels)), np.nan, np.float32)  # the base's answers on base material
     if len(material) and request.finetune.distill_weight:
-        logits = torch.from_numpy(p.teacher_logits) / request.finetune.distill_temperature
+        logits = torch.from_numpy(prepared.teacher_logits) / request.finetune.distill_temperature
         teacher[len(user) :] = torch.softmax(logits, dim=1).numpy()
     with torch_threads(request.threads):
         result = finetune(
@@ -616,10 +615,10 @@ def adapt(
     timings["training"] = result.seconds  # the head's refit included
     timings["head_refit"] = result.refit_seconds
     counts = {
-        "train_takes": dict(Counter(label for _, label in p.train)),
-        "starter": dict(Counter(label for _, label in p.extra)),
-        "base_material": dict(Counter(p.material_labels)),
-        "held_out": dict(Counter(label for _, label in p.held)),
+        "train_takes": dict(Counter(label for _, label in prepared.train)),
+        "starter": dict(Counter(label for _, label in prepared.extra)),
+        "base_material": dict(Counter(prepared.material_labels)),
+        "held_out": dict(Counter(label for _, label in prepared.held)),
     }
     history = [asdict(step) for step in result.steps]
     if result.stopped:
@@ -627,21 +626,24 @@ def adapt(
         return AdaptOutcome(
             None,
             base.labels,
-            p.new_labels,
+            prepared.new_labels,
             counts,
-            p.before,
+            prepared.before,
             {},
             timings,
             history,
             stopped=True,
-            unreadable=p.unreadable,
+            unreadable=prepared.unreadable,
         )
     evaluated = time.perf_counter()
-    test = p.test
+    test = prepared.test
     after = accuracy(model, test.waveforms, [labels[t] for t in test.targets], test.paths)
     checked = (
-        {"before": p.old_before, "after": old_words(model, p.check, p.check_labels, p.check_said)}
-        if p.old_before
+        {
+            "before": prepared.old_before,
+            "after": old_words(model, prepared.check, prepared.check_labels, prepared.check_said),
+        }
+        if prepared.old_before
         else {}
     )
     timings["evaluation"] = time.perf_counter() - evaluated
@@ -649,13 +651,13 @@ def adapt(
     return AdaptOutcome(
         model,
         base.labels,
-        p.new_labels,
+        prepared.new_labels,
         counts,
-        p.before,
+        prepared.before,
         after,
         timings,
         history,
-        unreadable=p.unreadable,
+        unreadable=prepared.unreadable,
         old_words=checked,
     )
 

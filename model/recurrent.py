@@ -32,8 +32,10 @@ class RecurrentStack(nn.Module):
             dropout=config.dropout if config.num_layers > 1 else 0.0,
         )
         self._numpy_parameters: tuple[tuple, list] = ((), [])
-        # Made here, not on first use: threads training at once would each make their own.
-        self._single_layers = [self._single_layer(index) for index in range(config.num_layers)]  # views, not submodules
+        # One single-layer torch layer per layer, holding the fused layer's own parameters (the same tensors, so
+        # they train it): views, not submodules. Made here, not on first use: threads training at once would each
+        # make their own.
+        self.single_layers = [self._single_layer(index) for index in range(config.num_layers)]
 
     @property
     def output_size(self) -> int:
@@ -50,17 +52,12 @@ class RecurrentStack(nn.Module):
         if dropout_generator is None or not self.training or dropout == 0:
             output, _ = self.layers(x)
             return output
-        for index, layer in enumerate(self.single_layers()):
+        for index, layer in enumerate(self.single_layers):
             if index:
                 kept = torch.rand(x.shape, generator=dropout_generator, device=x.device) >= dropout
                 x = x * kept / (1 - dropout)
             x, _ = layer(x)
         return x
-
-    def single_layers(self) -> list[nn.Module]:
-        """One single-layer torch layer per layer, holding the fused layer's own parameters (the same
-        tensors, so they train it)."""
-        return self._single_layers
 
     def _single_layer(self, index: int) -> nn.Module:
         single = self.cell.torch_layer(

@@ -57,7 +57,7 @@ def test_layers_run_one_by_one_with_their_own_dropout_draws_train_the_fused_laye
     with torch.no_grad():
         fused = model.recurrent(features)  # eval: no dropout
         x = features
-        for layer in model.recurrent.single_layers():
+        for layer in model.recurrent.single_layers:
             x, _ = layer(x)
     torch.testing.assert_close(x, fused, rtol=0, atol=1e-6)
     model.train()
