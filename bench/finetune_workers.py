@@ -83,9 +83,9 @@ def refit_seconds(workers: int) -> float:
     clips = noise_clips(model, REFIT_COPIES)
     augment = Augmenter(FINETUNE_AUGMENT, model.frontend)
     generators = [torch.Generator().manual_seed(seed) for seed in part_seeds(0, workers)]
+    copies = np.ones(len(clips), np.int64)
     with split_pool(workers) as pool:
         started = time.perf_counter()
-        copies = np.ones(len(clips), np.int64)
         refit_on_clips(model, clips, copies, augment, generators, FinetuneConfig().refit_anchor, pool)
         return time.perf_counter() - started
 
