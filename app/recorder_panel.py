@@ -626,7 +626,7 @@ class RecorderPanel(QWidget):
         for take in reversed(takes):  # newest first within the list
             if shown is not None and take.label != shown:
                 continue
-            item = QListWidgetItem("   ".join(filter(None, (take.label, take.speaker, take.time or take.path.stem))))
+            item = QListWidgetItem("   ".join(filter(None, (take.label, take.speaker, recorded(take)))))
             item.setData(Qt.ItemDataRole.UserRole, take)
             item.setToolTip("\n".join(filter(None, (take.name, take.device and f"source: {take.device}"))))
             self.take_list.addItem(item)
@@ -720,3 +720,9 @@ class RecorderPanel(QWidget):
 def plural(count: int, noun: str) -> str:
     """ "1 take", "3 takes"."""
     return f"{count} {noun}{'s' * (count != 1)}"
+
+
+def recorded(take: Take) -> str:
+    """When a take was recorded, as the list shows it: "2026-12-03 13:24:12" from its metadata's ISO 8601 time
+    (local, with the zone), or its file name for a take without one (a file copied into the folder by hand)."""
+    return take.time[:19].replace("T", " ") or take.path.stem

@@ -1,6 +1,7 @@
 """The recorder panel: takes from the live ring, cut around the word; bad labels; background;
 review (play, relabel, delete); and the type-a-word starting set."""
 
+import re
 import shutil
 import threading
 import time
@@ -132,7 +133,9 @@ def test_the_speaker_names_the_takes_and_is_kept_for_next_time(qtbot, panel, tmp
     qtbot.waitUntil(lambda: recorder.message_label.text() == "Saved 1 take of left", timeout=5_000)
     take = recorder.store.takes("left")[0]
     assert take.path.name.startswith("ada-l_nohash_") and take.speaker == "ada-l"
-    assert recorder.take_list.item(0).text() == f"left   ada-l   {take.time}"  # who said it, in the list
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", take.time)  # ISO 8601, local, with the zone
+    # who said it and when, in the list: the date and the second, without the zone
+    assert recorder.take_list.item(0).text() == f"left   ada-l   {take.time[:10]} {take.time[11:19]}"
     assert TakeStore(tmp_path / "takes").speaker == "ada-l"  # the next session starts with it
     recorder.speaker_box.setText("../")  # nothing usable in a file name: back to the default
     recorder.speaker_box.editingFinished.emit()
@@ -430,6 +433,7 @@ def test_an_unreadable_take_is_listed_and_playing_it_says_why(qtbot, panel, tmp_
     (tmp_path / "takes" / "left" / "broken.wav").write_bytes(b"not audio")
     recorder.refresh()
     qtbot.waitUntil(lambda: recorder.take_list.item(0).text().endswith("(unreadable)"))
+    assert recorder.take_list.item(0).text().startswith("left   broken")  # no details of its own: its file's name
     played = []
     recorder.play_requested.connect(lambda audio, rate: played.append(audio))
     recorder.take_list.setCurrentRow(0)
