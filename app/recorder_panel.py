@@ -52,6 +52,7 @@ from app.several_recording import RingSource, SeveralRecording
 from app.synth_worker import SynthWorker
 from app.take_worker import TakeWorker
 from app.thumbnail_worker import ThumbnailWorker
+from app.time_text import shown_time
 from app.waveform_icon import blank_image
 from audio.dataset import AUDIO_SUFFIXES, label_folders
 from audio.labels import SILENCE, validate_label
@@ -626,7 +627,9 @@ class RecorderPanel(QWidget):
         for take in reversed(takes):  # newest first within the list
             if shown is not None and take.label != shown:
                 continue
-            item = QListWidgetItem("   ".join(filter(None, (take.label, take.speaker, recorded(take)))))
+            item = QListWidgetItem(
+                "   ".join(filter(None, (take.label, take.speaker, shown_time(take.time) or take.path.stem)))
+            )
             item.setData(Qt.ItemDataRole.UserRole, take)
             item.setToolTip("\n".join(filter(None, (take.name, take.device and f"source: {take.device}"))))
             self.take_list.addItem(item)
@@ -720,9 +723,3 @@ class RecorderPanel(QWidget):
 def plural(count: int, noun: str) -> str:
     """ "1 take", "3 takes"."""
     return f"{count} {noun}{'s' * (count != 1)}"
-
-
-def recorded(take: Take) -> str:
-    """When a take was recorded, as the list shows it: "2026-12-03 13:24:12" from its metadata's ISO 8601 time
-    (local, with the zone), or its file name for a take without one (a file copied into the folder by hand)."""
-    return take.time[:19].replace("T", " ") or take.path.stem

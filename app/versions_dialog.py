@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from app.time_text import shown_time
 from model.adapt import old_words_note
 from model.checkpoint import CheckpointError, read_config
 from model.versions import VersionStore, export_model
@@ -41,11 +42,6 @@ def _old_words_cell(summary: dict) -> tuple[str, str]:
         return f"{before:.1%} → {after:.1%}", old_words_note(checked)
     except (KeyError, TypeError, ValueError):
         return "—", ""
-
-
-def _made(time: str) -> str:
-    """An index time (ISO 8601, seconds and zone) as the table shows it: date and minute."""
-    return time[:16].replace("T", " ")
 
 
 class VersionsDialog(QDialog):
@@ -104,7 +100,7 @@ class VersionsDialog(QDialog):
             others_kept, check_note = ("", "") if name == SHIPPED else _old_words_cell(summary)
             values = (
                 name + ("  (in use)" if is_current else ""),
-                _made(made),
+                shown_time(made, "minutes"),
                 Path(parent).name if parent else "",
                 f"{len(labels)}, new: {', '.join(new)}" if new else (str(len(labels)) if labels else ""),
                 _percent(before),
