@@ -68,7 +68,7 @@ class GatePanel(QWidget):
         layout.addWidget(self.hover_label)
         self.frame: Frame | None = None  # the frame on screen
         self.title = ""  # what the frame on screen is when it is a clip, not a window of the stream
-        self.wanted = {self.layer_box: 0, self.direction_box: 0}  # picked before the first window listed the choices
+        self.wanted = {self.layer_box: 0, self.direction_box: 0}  # picked before the loaded model listed the choices
         self._live: Frame | None = None  # the newest live frame with gates
         for box in (self.layer_box, self.direction_box, self.order_box):
             box.currentIndexChanged.connect(self._redraw)
@@ -148,11 +148,14 @@ class GatePanel(QWidget):
     def _show(self, frame: Frame, title: str = "") -> None:
         self.frame, self.title = frame, title
         self.save_button.setEnabled(True)
-        gates = frame.gates
-        self._fill(self.layer_box, [f"{layer + 1}" for layer in range(gates.layers)])
-        self._fill(self.direction_box, list(DIRECTIONS[: gates.directions]))
+        self.set_shape(frame.gates.layers, frame.gates.directions)
         self._redraw()
         self._describe(frame)
+
+    def set_shape(self, layers: int, directions: int) -> None:
+        """List the model's layers and directions, so they can be picked before the first window is heard."""
+        self._fill(self.layer_box, [f"{layer + 1}" for layer in range(layers)])
+        self._fill(self.direction_box, list(DIRECTIONS[:directions]))
 
     def _describe(self, frame: Frame) -> None:
         state = "held" if self.frozen else "live"

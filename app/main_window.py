@@ -199,6 +199,7 @@ class MainWindow(QMainWindow):
         )
         self.predictions.set_labels(tuple(info["labels"]), info["threshold"])
         self.gate_panel.heatmaps.set_units(info["hidden"])
+        self.gate_panel.set_shape(info["layers"], 2 if info["bidirectional"] else 1)
         self.model_info = info
         self.recorder.set_model_labels(tuple(info["labels"]))
         self.statusBar().showMessage(f"Model loaded from {info['path']}")

@@ -65,6 +65,15 @@ def test_window_shows_the_loaded_model(qtbot, tmp_path, open_window):
     heatmaps = window.gate_panel.heatmaps
     assert heatmaps.plots["mfcc"].viewRange() == [[0.0, 1.0], [0.0, 40.0]]
     assert all(heatmaps.plots[name].viewRange()[1] == [0.0, 8.0] for name in heatmaps.rows[1:])  # 8 units
+    # the layers and directions to pick are listed as the model loads, not when the first window is heard
+    panel = window.gate_panel
+    assert [panel.layer_box.itemText(i) for i in range(panel.layer_box.count())] == ["1", "2"]
+    assert [panel.direction_box.itemText(i) for i in range(panel.direction_box.count())] == ["forward", "backward"]
+    one_way = ModelConfig(labels=("yes", "no"), hidden_size=8, num_layers=3, bidirectional=False)
+    window.load_requested.emit(str(save_checkpoint(KeywordClassifier(one_way), tmp_path / "one-way")))
+    qtbot.waitUntil(lambda: "one-way" in window.model_label.text(), timeout=10_000)
+    assert panel.layer_box.count() == 3 and [panel.direction_box.itemText(0)] == ["forward"]
+    assert panel.direction_box.count() == 1
 
 
 def test_bad_model_folder_is_reported_and_the_app_goes_on(qtbot, tmp_path, open_window):
@@ -197,9 +206,9 @@ def sound_devices(*names: str) -> SimpleNamespace:
     )
 
 
-def test_the_window_comes_back_as_it_was_left(qtbot, tmp_path, open_window, tiny_model):
+def test_the_window_comes_back_as_it_was_left(qtbot, tmp_path, open_window, deep_model):
     data = str(tmp_path / "data")
-    window = open_window(tiny_model, autostart=False, data_dir=data, sd=sound_devices("Laptop mic", "USB mic"))
+    window = open_window(deep_model, autostart=False, data_dir=data, sd=sound_devices("Laptop mic", "USB mic"))
     window.show()
     qtbot.waitUntil(lambda: window.controls.source_box.count() == 3)  # the default and the two listed
     window.choose_source(DEVICE_KEY + "USB mic")
@@ -213,21 +222,23 @@ def test_the_window_comes_back_as_it_was_left(qtbot, tmp_path, open_window, tiny
     size, sizes = window.size().toTuple(), window.splitter.sizes()
     assert size != (1600, 1000)  # not the first start's
     window.close()
-    again = open_window(tiny_model, autostart=False, data_dir=data, sd=sound_devices("Laptop mic", "USB mic"))
+    again = open_window(deep_model, autostart=False, data_dir=data, sd=sound_devices("Laptop mic", "USB mic"))
     again.show()
     qtbot.waitUntil(lambda: again.choice.device == "USB mic")
     assert again.controls.current_source() == DEVICE_KEY + "USB mic"
     assert again.tabs.currentIndex() == 1 and again.size().toTuple() == size
     assert again.splitter.sizes() == sizes
     assert again.gate_panel.view() == {"layer": 1, "direction": 1, "order": "f"}
-    again.gate_panel.show_live(builder().add(result(0.1, tone_clip("rise", 0))))  # the layers listed: still layer 2
+    qtbot.waitUntil(lambda: again.gate_panel.layer_box.count() == 2, timeout=10_000)  # the model lists its layers
+    assert again.gate_panel.view() == {"layer": 1, "direction": 1, "order": "f"}
+    again.gate_panel.show_live(builder().add(result(0.1, tone_clip("rise", 0))))  # a window: still layer 2
     assert (again.gate_panel.layer_box.currentText(), again.gate_panel.direction_box.currentText()) == ("2", "backward")
     again.close()
-    unplugged = open_window(tiny_model, autostart=False, data_dir=data, sd=sound_devices("Laptop mic"))
+    unplugged = open_window(deep_model, autostart=False, data_dir=data, sd=sound_devices("Laptop mic"))
     qtbot.waitUntil(lambda: "USB mic, is not connected" in unplugged.controls.source_box.toolTip())
     assert unplugged.choice.device is None
     told = open_window(
-        tiny_model,
+        deep_model,
         SourceChoice(device="Laptop mic"),
         autostart=False,
         data_dir=data,
@@ -236,13 +247,13 @@ def test_the_window_comes_back_as_it_was_left(qtbot, tmp_path, open_window, tiny
     qtbot.waitUntil(lambda: told.controls.source_box.count() == 3)
     assert told.choice.device == "Laptop mic"  # --input wins over what was remembered
     fresh = open_window(
-        tiny_model, autostart=False, data_dir=data, sd=sound_devices("Laptop mic", "USB mic"), remember=False
+        deep_model, autostart=False, data_dir=data, sd=sound_devices("Laptop mic", "USB mic"), remember=False
     )  # as --screenshot opens it
     qtbot.waitUntil(lambda: fresh.controls.source_box.count() == 3)
     assert fresh.choice.device is None and fresh.tabs.currentIndex() == 0
     settings = Path(data) / "window.ini"
     settings.write_text(settings.read_text().replace("tab=1", "tab=one").replace("gate_layer=1", "gate_layer=x"))
-    edited = open_window(tiny_model, autostart=False, data_dir=data, sd=sound_devices("Laptop mic", "USB mic"))
+    edited = open_window(deep_model, autostart=False, data_dir=data, sd=sound_devices("Laptop mic", "USB mic"))
     assert edited.tabs.currentIndex() == 0 and edited.gate_panel.view()["layer"] == 0  # not numbers: as new
 
 
