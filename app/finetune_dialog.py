@@ -36,6 +36,7 @@ from model.adapt import (
     fires_on_other_words,
     more_takes_advice,
     old_words_note,
+    unmeasured_note,
     unreadable_note,
     weak_labels,
 )
@@ -252,11 +253,14 @@ class FinetuneDialog(QDialog):
         self._done()
         self.result = result
         before, after = result["before"], result["after"]
+        compared = (
+            f"held-out accuracy {percent(before['accuracy'])} → {percent(after['accuracy'])} on {after['n']} takes"
+            if after["n"]
+            else "no takes held out to compare"
+        )
         self.eta_label.setText(
-            f"Saved as version {result['version']}: held-out accuracy "
-            f"{percent(before['accuracy'])} → {percent(after['accuracy'])} on {after['n']} takes "
-            f"(training {result['seconds']['training']:.0f} s). New labels: "
-            f"{', '.join(result['new_labels']) or 'none'}."
+            f"Saved as version {result['version']}: {compared} (training {result['seconds']['training']:.0f} s). "
+            f"New labels: {', '.join(result['new_labels']) or 'none'}."
         )
         rows = [("all", after["n"], before["accuracy"], after["accuracy"], "")]
         rows += [
@@ -287,7 +291,8 @@ class FinetuneDialog(QDialog):
             item.setToolTip(error["path"])
             self.misheard.addItem(item)
         self.old_words.setText(old_words_note(result["old_words"]))
-        self.advice.setText(" ".join(filter(None, (unreadable_note(result["unreadable"]), more_takes_advice(after)))))
+        notes = (unreadable_note(result["unreadable"]), unmeasured_note(result["counts"]), more_takes_advice(after))
+        self.advice.setText(" ".join(filter(None, notes)))
         self.show_review_buttons(list(weak_labels(after)), fires_on_other_words(result["old_words"]))
         self.use_button.setEnabled(True)
 

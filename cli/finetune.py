@@ -27,6 +27,7 @@ from model.adapt import (
     more_takes_advice,
     old_words_note,
     train_summary,
+    unmeasured_note,
     unreadable_note,
     weak_labels,
 )
@@ -300,6 +301,7 @@ def run(args: argparse.Namespace) -> int:
         for advice in (
             old_words_note(outcome.old_words),
             unreadable_note(outcome.unreadable),
+            unmeasured_note(outcome.counts),
             more_takes_advice(outcome.after),
         ):
             if advice:

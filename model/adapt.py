@@ -39,7 +39,7 @@ from audio.dataset import AUDIO_SUFFIXES, LIST_FILES, Clip, ClipSet, label_folde
 from audio.labels import SILENCE, UNKNOWN, validate_label
 from audio.synthesis.engines import ENGINE_NAMES
 from audio.synthesis.starter import base_material
-from audio.takes import file_stamp, held_out
+from audio.takes import HELD_OUT_MIN_TAKES, file_stamp, held_out
 from model.checkpoint import CONFIG_FILE, WEIGHTS_FILE, load_checkpoint
 from model.classifier import KeywordClassifier
 from model.device import resolve_device, torch_threads
@@ -236,6 +236,20 @@ def more_takes_advice(after: dict, threshold: float = WEAK_ACCURACY) -> str:
         f"{'this word' if len(weak) == 1 else 'these words'}, on another day or with another microphone "
         "if you can, and fine-tune again. Play their takes back too: one cut short or filed under the wrong word "
         "teaches the wrong thing."
+    )
+
+
+def unmeasured_note(counts: dict) -> str:
+    """A sentence naming the labels trained on with none of their takes held out, which the comparison therefore
+    leaves out; "" when every label has some. `counts` is `AdaptOutcome.counts`."""
+    held = counts.get("held_out", {})
+    unmeasured = [(label, n) for label, n in counts.get("train_takes", {}).items() if not held.get(label)]
+    if not unmeasured:
+        return ""
+    names = ", ".join(f"{label} ({n}{' takes' * (not index)})" for index, (label, n) in enumerate(unmeasured))
+    return (
+        f"No held-out takes of {names}, so the comparison leaves {'it' if len(unmeasured) == 1 else 'them'} out: "
+        f"a word needs {HELD_OUT_MIN_TAKES} takes or more for one in five to be held out."
     )
 
 

@@ -38,6 +38,7 @@ from model.adapt import (
     old_words,
     old_words_note,
     prepare,
+    unmeasured_note,
     unreadable_note,
     weak_labels,
 )
@@ -301,6 +302,16 @@ def test_weak_labels_are_the_words_below_the_threshold_weakest_first():
     assert more_takes_advice(scored(left=1.0, back=0.96)) == ""
 
 
+def test_the_labels_without_held_out_takes_are_named():
+    counts = {"train_takes": {"left": 4, "back": 2, "go": 1}, "held_out": {"left": 1}}
+    assert unmeasured_note(counts) == (
+        "No held-out takes of back (2 takes), go (1), so the comparison leaves them out: "
+        "a word needs 5 takes or more for one in five to be held out."
+    )
+    assert "leaves it out" in unmeasured_note({"train_takes": {"go": 1}, "held_out": {}})
+    assert unmeasured_note({"train_takes": {"left": 4}, "held_out": {"left": 1}}) == ""
+
+
 def test_threads_apply_to_training_and_scoring_keeps_the_callers_setting(tiny_model, takes, monkeypatch):
     import model.adapt
 
@@ -378,6 +389,25 @@ def test_versions_list_the_old_words_check(qtbot, tiny_model, tmp_path):
     assert [dialog.table.item(row, 6).text() for row in range(4)] == ["", "90.0% → 67.5%", "—", "—"]
     assert dialog.table.item(1, 6).toolTip() == old_words_note(checked)
     assert "(the others taken for front ×3)" in dialog.table.item(1, 6).toolTip()
+    empty = {"accuracy": None, "n": 0, "per_label": {}}  # no word with 5 takes: nothing held out
+    dialog._finished(
+        {
+            "version": "v0002",
+            "path": "",
+            "before": empty,
+            "after": {**empty, "misheard": []},
+            "seconds": {"training": 1.0},
+            "new_labels": ["fall"],
+            "unreadable": [],
+            "old_words": {},
+            "counts": {"train_takes": {"fall": 3}, "held_out": {}},
+        }
+    )
+    assert (
+        dialog.eta_label.text()
+        == "Saved as version v0002: no takes held out to compare (training 1 s). New labels: fall."
+    )
+    assert dialog.advice.text().startswith("No held-out takes of fall (3 takes), so the comparison leaves it out")
 
 
 TINY_FINETUNE = "--epochs 3 --lr 0.01 --freeze 0 --per-word 0 --unknown 0 --silence 6 --check-per-word 1 --cache none"
@@ -597,6 +627,7 @@ def test_cli_names_the_misheard_takes(tiny_model, takes, tmp_path, capsys):
     last = captured.err.replace("\r", "\n").strip().splitlines()[-1]
     assert re.fullmatch(r"fine-tune: 100%.*\| (\d+)/\1 \[[0-9:]+, loss [0-9.]+, 0 s to go\]", last.strip()), last
     assert f"  {mixed / 'fall' / 'me_nohash_said-rise.wav'} taken for rise (" in printed
+    assert "No held-out takes of dip (6 takes), flat (6), so the comparison leaves them out" in printed  # not listed
 
 
 FIRST_OPTIMISER = """
@@ -852,6 +883,7 @@ def test_a_take_is_looked_inside_from_the_takes_list_and_the_misheard_list(qtbot
             "new_labels": [],
             "unreadable": [],
             "old_words": {},
+            "counts": {"train_takes": {"fall": 4}, "held_out": {"fall": 1}},
         }
     )
     dialog.misheard.setCurrentRow(0)
@@ -897,6 +929,7 @@ def test_new_words_firing_on_other_words_brings_a_button_to_record_them(qtbot, t
                 "new_labels": [],
                 "unreadable": [],
                 "old_words": check(kept_after),
+                "counts": {"train_takes": {"fall": 4}, "held_out": {"fall": 1}},
             }
         )
         qtbot.waitUntil(lambda shown=shown: buttons() == shown)  # the last result's buttons go on the next loop
@@ -941,6 +974,7 @@ def test_dialog_lists_the_misheard_takes_plays_shows_and_follows_them(qtbot, tmp
             "new_labels": [],
             "unreadable": [str(take.with_name("bad.wav"))],
             "old_words": {},
+            "counts": {"train_takes": {"fall": 16, "dip": 3}, "held_out": {"fall": 4}},
         }
     )
     assert [dialog.misheard.item(row).text() for row in range(2)] == [
@@ -948,6 +982,7 @@ def test_dialog_lists_the_misheard_takes_plays_shows_and_follows_them(qtbot, tmp
         "fall → dip (60%)  gone.wav",
     ]
     assert dialog.advice.text().startswith("Left out 1 take that could not be read: fall/bad.wav. Record it again")
+    assert "No held-out takes of dip (3 takes), so the comparison leaves it out" in dialog.advice.text()
     played = []
     window.play_requested.connect(lambda audio, rate: played.append((audio, rate)))
     dialog.misheard.setCurrentRow(0)
