@@ -26,6 +26,8 @@ from model.adapt import (
     adapt,
     more_takes_advice,
     old_words_note,
+    request_takes,
+    require_takes,
     train_summary,
     unmeasured_note,
     unreadable_note,
@@ -225,6 +227,8 @@ def make_request(args: argparse.Namespace) -> tuple[AdaptRequest, VersionStore |
 
 def run(args: argparse.Namespace) -> int:
     request, versions = make_request(args)
+    train, _, extra = request_takes(request)
+    require_takes(train, extra)  # before the material, which takes seconds to synthesize on a first run
     bar = tqdm(total=0, unit="clip", desc="base material", disable=args.json, file=sys.stderr)
 
     synthesizing = {"material": "base material", "check": "old-words check"}

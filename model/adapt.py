@@ -451,6 +451,12 @@ def request_takes(request: AdaptRequest) -> tuple[Labelled, Labelled, Labelled]:
     return train, held, extra
 
 
+def require_takes(train: Labelled, extra: Labelled) -> None:
+    """Raises ValueError when there is nothing of the user's to fine-tune on (`request_takes`' first and last)."""
+    if not train and not extra:
+        raise ValueError("no training takes found; record a few takes per word first")
+
+
 def labels_to_add(base_labels: Sequence[str], pairs: Labelled) -> tuple[str, ...]:
     """The labels of `pairs` the base model lacks, in the order they first appear: the head's new rows."""
     return tuple(dict.fromkeys(label for _, label in pairs if label not in base_labels))
@@ -538,8 +544,7 @@ def prepare(
     )  # first, so a dialog opened before any take still makes it while the user records
     if should_stop():
         return None
-    if not train and not extra:
-        raise ValueError("no training takes found; record a few takes per word first")
+    require_takes(train, extra)
     material_seconds = time.perf_counter() - started
     user = load_clips([Clip(path, label, "train") for path, label in train + extra], labels, base.config.features)
     test = load_clips([Clip(path, label, "test") for path, label in held], labels, base.config.features)

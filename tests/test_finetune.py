@@ -611,6 +611,15 @@ def test_a_fine_tune_split_over_two_workers_repeats_on_one_torch_thread_each():
         assert torch.equal(tensor, weights[1][name]), name
 
 
+def test_cli_without_takes_says_so_before_it_makes_the_material(tiny_model, tmp_path, capsys, monkeypatch):
+    import model.adapt
+
+    monkeypatch.setattr(model.adapt, "base_vocabulary", lambda *_, **__: pytest.fail("the material was made first"))
+    (tmp_path / "takes").mkdir()
+    assert tiny_finetune(tiny_model, tmp_path / "takes", tmp_path) == 2
+    assert capsys.readouterr().err.endswith("error: no training takes found; record a few takes per word first\n")
+
+
 def test_cli_names_the_misheard_takes(tiny_model, takes, tmp_path, capsys):
     mixed = tmp_path / "takes"
     shutil.copytree(takes, mixed)
