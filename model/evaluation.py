@@ -45,7 +45,8 @@ def predict_probabilities(model: KeywordClassifier, waveforms: np.ndarray, batch
 @dataclass(frozen=True)
 class EvalReport:
     """confusion[true][predicted] counts; per_class maps a label, per_speaker a speaker (the
-    file-name part before `_nohash_`, most clips first) to its accuracy and clip count.
+    file-name part before `_nohash_`, most clips first) to its accuracy (None for a label without
+    clips) and clip count.
 
     A held-out split of a synthetic corpus can be dominated by one voice; per_speaker shows it.
     """
@@ -53,7 +54,7 @@ class EvalReport:
     labels: list[str]
     n: int
     accuracy: float
-    per_class: dict[str, dict[str, float]]
+    per_class: dict[str, dict[str, float | None]]
     confusion: list[list[int]]
     per_speaker: dict[str, dict[str, float]] = field(default_factory=dict)
 
@@ -65,7 +66,8 @@ class EvalReport:
         width = max(len(label) for label in self.labels)
         lines = [f"accuracy {self.accuracy:.2%} on {self.n} clips", ""]
         lines += [
-            f"  {label:<{width}}  {stats['accuracy']:7.2%}  of {int(stats['n'])}"
+            f"  {label:<{width}}  {'—' if stats['accuracy'] is None else format(stats['accuracy'], '.2%'):>7}"
+            f"  of {int(stats['n'])}"
             for label, stats in self.per_class.items()
         ]
         lines += [
@@ -91,7 +93,7 @@ def report(
     confusion = np.zeros((len(labels), len(labels)), dtype=np.int64)
     np.add.at(confusion, (targets, predictions), 1)
     per_class = {
-        label: {"accuracy": float(confusion[i, i] / row.sum()) if row.sum() else 0.0, "n": int(row.sum())}
+        label: {"accuracy": float(confusion[i, i] / row.sum()) if row.sum() else None, "n": int(row.sum())}
         for i, (label, row) in enumerate(zip(labels, confusion))
     }
     n = len(targets)

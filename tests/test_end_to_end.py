@@ -9,7 +9,7 @@ import pytest
 from audio.dataset import scan_folder
 from audio.io import write_wav
 from main import main
-from model.evaluation import accuracy_by_speaker
+from model.evaluation import accuracy_by_speaker, report
 from tests.conftest import TONE_WORDS, tone_clip
 
 
@@ -143,3 +143,11 @@ def test_accuracy_by_speaker_groups_on_the_nohash_prefix_largest_first():
     assert list(groups) == ["flite-rms", "espeak-x"]
     assert groups["flite-rms"] == {"accuracy": pytest.approx(1 / 3), "n": 3}
     assert groups["espeak-x"] == {"accuracy": 1.0, "n": 1}
+
+
+def test_a_label_without_clips_has_no_accuracy_not_zero():
+    scored = report(np.array([0, 0, 2]), np.array([0, 2, 2]), ("yes", "no", "up"))
+    assert scored.per_class["no"] == {"accuracy": None, "n": 0}
+    assert scored.per_class["yes"] == {"accuracy": 0.5, "n": 2}
+    assert "  no         —  of 0" in scored.format_text().splitlines()
+    assert json.loads(json.dumps(scored.to_dict()))["per_class"]["no"]["accuracy"] is None
