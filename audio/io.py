@@ -24,6 +24,8 @@ def read_audio(path: str | os.PathLike, sample_rate: int = 16_000) -> np.ndarray
     Raises AudioFileError for a missing, corrupt or empty file.
     """
     path = Path(path)
+    if path.is_dir():
+        raise AudioFileError(f"{path}: a folder, not a sound file")
     if not path.is_file():  # libsndfile says only "System error." for a missing file
         raise AudioFileError(f"{path}: no such file")
     try:

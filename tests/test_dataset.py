@@ -91,9 +91,12 @@ def test_corrupt_and_empty_files_are_named(tmp_path, content):
     assert str(error.value).count("bad.wav") == 1  # the path once, then the reason
 
 
-def test_a_missing_file_is_said_to_be_missing(tmp_path):
+def test_a_missing_file_or_a_folder_is_said_to_be_so(tmp_path):
     with pytest.raises(AudioFileError, match=r"gone\.wav: no such file$"):
         read_audio(tmp_path / "gone.wav")
+    (tmp_path / "takes.wav").mkdir()  # a folder given where a sound file goes
+    with pytest.raises(AudioFileError, match=r"takes\.wav: a folder, not a sound file$"):
+        read_audio(tmp_path / "takes.wav")
 
 
 def test_a_bad_file_is_skipped_not_fatal(tmp_path, caplog):
