@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QListWidget,
     QListWidgetItem,
     QProgressBar,
     QPushButton,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.finetune_worker import FinetuneWorker
+from app.hinted_list import HintedList
 from audio.config import FeatureConfig
 from audio.io import AudioFileError, read_audio
 from audio.labels import UNKNOWN
@@ -157,7 +157,7 @@ class FinetuneDialog(QDialog):
         self.advice = QLabel("")  # which words want more takes, once a result is in
         self.advice.setWordWrap(True)
         self.review_row = QHBoxLayout()  # a button per weak word: its takes in the takes list
-        self.misheard = QListWidget()  # the new model's wrong answers on held-out takes, most confident first
+        self.misheard = HintedList()  # the new model's wrong answers on held-out takes, most confident first
         self.misheard.itemDoubleClicked.connect(lambda _item: self.play_misheard())
         self.misheard_label = QLabel(MISHEARD_TITLE)
         self.misheard_label.setWordWrap(True)
@@ -208,6 +208,7 @@ class FinetuneDialog(QDialog):
         self.advice.setText("")
         self.show_review_buttons([])
         self.misheard.clear()
+        self.misheard.set_hint("")
         # true whether the material is ready or still being synthesized (its progress then replaces this)
         self.eta_label.setText("Preparing your takes and the base-vocabulary material…")
         self.worker.arm()
@@ -284,6 +285,7 @@ class FinetuneDialog(QDialog):
                 )
                 self.table.setItem(index, column, item)
         self.misheard.clear()
+        self.misheard.set_hint("Every held-out take was heard right." if after["n"] else "")
         self.misheard_label.setText(MISHEARD_TITLE)
         for error in after["misheard"]:
             item = QListWidgetItem(misheard_text(error))

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
+from PySide6.QtWidgets import QListWidgetItem, QWidget
 
 from app.frames import Frame
+from app.hinted_list import HintedList
 
 ROLE = Qt.ItemDataRole.UserRole  # where an item keeps the id of its frame
 KEEP = 50  # each entry holds its window's trace (about 1.2 MB for a 2 x 128 BiLSTM)
 
 
-class HistoryList(QListWidget):
+class HistoryList(HintedList):
     """Emits `chosen(frame)` when an entry is clicked; keeps the Frame of every entry it lists."""
 
     chosen = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("Commands heard are listed here, newest first: Listen, and say one.", parent)
         font = QFont("monospace")
         font.setStyleHint(QFont.StyleHint.Monospace)
         self.setFont(font)

@@ -40,7 +40,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QLineEdit,
-    QListWidget,
     QListWidgetItem,
     QMenu,
     QPushButton,
@@ -48,6 +47,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.hinted_list import HintedList
 from app.several_recording import RingSource, SeveralRecording
 from app.synth_worker import SynthWorker
 from app.take_worker import TakeWorker
@@ -60,6 +60,10 @@ from audio.synthesis.starter import STARTER_CLIPS
 from audio.takes import DETAILS_NOT_WRITTEN, Take, TakeStore, file_stamp, speaker_name
 
 SEVERAL_TEXT = "Several (Shift+Space)"  # no "…": it opens no dialog, it starts recording
+NO_TAKES_HINT = (
+    "No takes yet. Press Listen, pick a label or type a new word, then Record (Space) and say it, or Several "
+    "(Shift+Space) and say it again and again. Import… adds sound files you have; drop them here too."
+)
 Worker = TypeVar("Worker", bound=QObject)  # a worker object, moved onto a thread of its own
 
 
@@ -218,7 +222,7 @@ class RecorderPanel(QWidget):
         counts_row.addWidget(self.only_label)
         self.message_label = QLabel()
         self.message_label.setWordWrap(True)
-        self.take_list = QListWidget()
+        self.take_list = HintedList()
         self.take_list.setIconSize(QSize(120, 36))
         self.take_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)  # Shift / Ctrl-click
         self.take_list.itemDoubleClicked.connect(lambda _item: self.play_selected())
@@ -624,6 +628,9 @@ class RecorderPanel(QWidget):
             and self._drawing.get(path) != stamp
         ]
         shown = self.current_label() if self.only_label.isChecked() else None
+        self.take_list.set_hint(
+            f"No takes of {shown} yet: Record (Space) while you say it." if shown is not None else NO_TAKES_HINT
+        )
         for take in reversed(takes):  # newest first within the list
             if shown is not None and take.label != shown:
                 continue

@@ -15,6 +15,7 @@ from PySide6.QtCore import QPointF
 
 from app.engine import SourceChoice
 from app.gate_panel import GatePanel
+from app.history_list import HistoryList
 from app.live_panel import CLIPPING_TIP, LivePanel
 from app.main import current_model, run_app
 from app.main_window import DEVICE_KEY
@@ -321,3 +322,16 @@ def test_trace_saves_the_gates_of_a_sound_file(tmp_path, tiny_model, capsys):
     assert "missing.wav: no such file" in capsys.readouterr().err
     assert trace_main(["--model", str(tiny_model), str(clip), "--out", str(tmp_path)]) == 2  # a folder
     assert capsys.readouterr().err == f"error: cannot write {tmp_path}: Is a directory\n"
+
+
+def test_the_detections_list_says_what_fills_it_until_a_command_is_heard(qtbot):
+    history, bare = HistoryList(), HistoryList()
+    bare.set_hint("")
+    for widget in (history, bare):
+        qtbot.addWidget(widget)
+        widget.resize(300, 120)
+    assert "Listen, and say one" in history.hint
+    assert history.grab().toImage() != bare.grab().toImage()
+    for widget in (history, bare):
+        widget.addItem("    1.00 s   yes        90%")
+    assert history.grab().toImage() == bare.grab().toImage()

@@ -389,25 +389,6 @@ def test_versions_list_the_old_words_check(qtbot, tiny_model, tmp_path):
     assert [dialog.table.item(row, 6).text() for row in range(4)] == ["", "90.0% → 67.5%", "—", "—"]
     assert dialog.table.item(1, 6).toolTip() == old_words_note(checked)
     assert "(the others taken for front ×3)" in dialog.table.item(1, 6).toolTip()
-    empty = {"accuracy": None, "n": 0, "per_label": {}}  # no word with 5 takes: nothing held out
-    dialog._finished(
-        {
-            "version": "v0002",
-            "path": "",
-            "before": empty,
-            "after": {**empty, "misheard": []},
-            "seconds": {"training": 1.0},
-            "new_labels": ["fall"],
-            "unreadable": [],
-            "old_words": {},
-            "counts": {"train_takes": {"fall": 3}, "held_out": {}},
-        }
-    )
-    assert (
-        dialog.eta_label.text()
-        == "Saved as version v0002: no takes held out to compare (training 1 s). New labels: fall."
-    )
-    assert dialog.advice.text().startswith("No held-out takes of fall (3 takes), so the comparison leaves it out")
 
 
 TINY_FINETUNE = "--epochs 3 --lr 0.01 --freeze 0 --per-word 0 --unknown 0 --silence 6 --check-per-word 1 --cache none"
@@ -942,6 +923,7 @@ def test_new_words_firing_on_other_words_brings_a_button_to_record_them(qtbot, t
             }
         )
         qtbot.waitUntil(lambda shown=shown: buttons() == shown)  # the last result's buttons go on the next loop
+        assert dialog.misheard.count() == 0 and dialog.misheard.hint == "Every held-out take was heard right."
     [button] = [
         dialog.review_row.itemAt(i).widget()
         for i in range(dialog.review_row.count())
@@ -1038,6 +1020,26 @@ def test_dialog_lists_the_misheard_takes_plays_shows_and_follows_them(qtbot, tmp
     assert recorder.only_label.isChecked()
     shown = [recorder.take_list.item(row).data(Qt.ItemDataRole.UserRole) for row in range(recorder.take_list.count())]
     assert shown and {take.label for take in shown} == {"fall"}
+    empty = {"accuracy": None, "n": 0, "per_label": {}}  # no word with 5 takes: nothing held out
+    dialog._finished(
+        {
+            "version": "v0002",
+            "path": "",
+            "before": empty,
+            "after": {**empty, "misheard": []},
+            "seconds": {"training": 1.0},
+            "new_labels": ["fall"],
+            "unreadable": [],
+            "old_words": {},
+            "counts": {"train_takes": {"fall": 3}, "held_out": {}},
+        }
+    )
+    assert (
+        dialog.eta_label.text()
+        == "Saved as version v0002: no takes held out to compare (training 1 s). New labels: fall."
+    )
+    assert dialog.advice.text().startswith("No held-out takes of fall (3 takes), so the comparison leaves it out")
+    assert dialog.misheard.count() == 0 and dialog.misheard.hint == ""  # nothing held out: no "all heard right"
     dialog.close()
 
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 
 from app import take_worker, thumbnail_worker
 from app.engine import SourceChoice
-from app.recorder_panel import RecorderPanel
+from app.recorder_panel import NO_TAKES_HINT, RecorderPanel
 from app.waveform_icon import BACKGROUND, WAVE, waveform_image
 from audio.clipping import clipped_share, is_clipped
 from audio.io import read_audio, write_wav
@@ -338,6 +338,24 @@ def test_only_this_label_lists_the_picked_labels_takes(qtbot, panel, tmp_path):
     assert listed(recorder) == [left.name] and selected(recorder) == [left.name]
     recorder.only_label.setChecked(False)
     assert sorted(listed(recorder)) == sorted([left.name, right.name])
+    recorder.label_box.setEditText("up")  # a label without takes yet: the empty list says how to record one
+    recorder.only_label.setChecked(True)
+    assert listed(recorder) == [] and recorder.take_list.hint == "No takes of up yet: Record (Space) while you say it."
+
+
+def test_an_empty_takes_list_says_how_to_fill_it_in_the_list_itself(qtbot, panel, tmp_path):
+    recorder = panel(speech())
+    recorder.resize(700, 400)
+    empty = recorder.take_list.grab().toImage()
+    assert recorder.take_list.hint == NO_TAKES_HINT
+    recorder.take_list.set_hint("")
+    assert recorder.take_list.grab().toImage() != empty  # the hint is drawn over the empty list
+    TakeStore(tmp_path / "takes").save("left", tone_clip("rise", 0))
+    recorder.refresh()
+    qtbot.waitUntil(lambda: all_drawn(recorder))
+    with_a_take = recorder.take_list.grab().toImage()
+    recorder.take_list.set_hint(NO_TAKES_HINT)
+    assert recorder.take_list.grab().toImage() == with_a_take  # and not over a take
 
 
 def test_imported_files_become_takes_and_unusable_ones_are_named(qtbot, panel, tmp_path, monkeypatch):
