@@ -839,6 +839,23 @@ def test_the_live_view_stands_still_while_fine_tuning_runs(qtbot, tmp_path, open
     assert said == [False]  # said once: a dialog running by then would have stayed paused
 
 
+def worker_result(scores: dict, misheard: list[dict], **fields) -> dict:
+    """What the fine-tune worker's `finished` carries for `scores` (held-out accuracy before and after alike), with
+    `fields` changed: version v0001, one "fall" take of five held out, no new label, nothing unreadable."""
+    return {
+        "version": "v0001",
+        "path": "",
+        "before": scores,
+        "after": {**scores, "misheard": misheard},
+        "seconds": {"training": 1.0},
+        "new_labels": [],
+        "unreadable": [],
+        "old_words": {},
+        "counts": {"train_takes": {"fall": 4}, "held_out": {"fall": 1}},
+        **fields,
+    }
+
+
 def test_a_take_is_looked_inside_from_the_takes_list_and_the_misheard_list(qtbot, tmp_path, open_window, tiny_model):
     window = open_window(tiny_model, autostart=False, data_dir=str(tmp_path / "data"))
     qtbot.waitUntil(lambda: bool(window.model_info), timeout=10_000)
@@ -863,19 +880,7 @@ def test_a_take_is_looked_inside_from_the_takes_list_and_the_misheard_list(qtbot
     shutil.copytree(tiny_model, other)
     misheard = [{"take": saved.name, "path": str(saved.path), "label": "fall", "taken_for": "rise", "confidence": 0.9}]
     scores = {"accuracy": 0.0, "n": 1, "per_label": {"fall": {"accuracy": 0.0, "n": 1, "confused_with": {"rise": 1}}}}
-    dialog._finished(
-        {
-            "version": "v0001",
-            "path": str(other),
-            "before": scores,
-            "after": {**scores, "misheard": misheard},
-            "seconds": {"training": 1.0},
-            "new_labels": [],
-            "unreadable": [],
-            "old_words": {},
-            "counts": {"train_takes": {"fall": 4}, "held_out": {"fall": 1}},
-        }
-    )
+    dialog._finished(worker_result(scores, misheard, path=str(other)))
     dialog.misheard.setCurrentRow(0)
     dialog.look_inside_misheard()
     qtbot.waitUntil(lambda: panel.title.startswith(f"take {saved.name} with v0001"), timeout=10_000)
@@ -909,19 +914,7 @@ def test_new_words_firing_on_other_words_brings_a_button_to_record_them(qtbot, t
         return [widget.text() for widget in widgets if widget is not None]
 
     for kept_after, shown in ((0.85, []), (0.7, ["Record words that fire, as _unknown_"])):  # 5 and 20 points fewer
-        dialog._finished(
-            {
-                "version": "v0001",
-                "path": "",
-                "before": scores,
-                "after": {**scores, "misheard": []},
-                "seconds": {"training": 1.0},
-                "new_labels": [],
-                "unreadable": [],
-                "old_words": check(kept_after),
-                "counts": {"train_takes": {"fall": 4}, "held_out": {"fall": 1}},
-            }
-        )
+        dialog._finished(worker_result(scores, [], old_words=check(kept_after)))
         qtbot.waitUntil(lambda shown=shown: buttons() == shown)  # the last result's buttons go on the next loop
         assert dialog.misheard.count() == 0 and dialog.misheard.hint == "Every held-out take was heard right."
     [button] = [
@@ -956,17 +949,12 @@ def test_dialog_lists_the_misheard_takes_plays_shows_and_follows_them(qtbot, tmp
         "per_label": {"fall": {"accuracy": 0.5, "n": 4, "confused_with": {"rise": 1, "dip": 1}}},
     }
     dialog._finished(
-        {
-            "version": "v0001",
-            "path": "",
-            "before": scores,
-            "after": {**scores, "misheard": misheard},
-            "seconds": {"training": 1.0},
-            "new_labels": [],
-            "unreadable": [str(take.with_name("bad.wav"))],
-            "old_words": {},
-            "counts": {"train_takes": {"fall": 16, "dip": 3}, "held_out": {"fall": 4}},
-        }
+        worker_result(
+            scores,
+            misheard,
+            unreadable=[str(take.with_name("bad.wav"))],
+            counts={"train_takes": {"fall": 16, "dip": 3}, "held_out": {"fall": 4}},
+        )
     )
     assert [dialog.misheard.item(row).text() for row in range(2)] == [
         f"fall → rise (91%)  {take.name}",
@@ -1022,17 +1010,9 @@ def test_dialog_lists_the_misheard_takes_plays_shows_and_follows_them(qtbot, tmp
     assert shown and {take.label for take in shown} == {"fall"}
     empty = {"accuracy": None, "n": 0, "per_label": {}}  # no word with 5 takes: nothing held out
     dialog._finished(
-        {
-            "version": "v0002",
-            "path": "",
-            "before": empty,
-            "after": {**empty, "misheard": []},
-            "seconds": {"training": 1.0},
-            "new_labels": ["fall"],
-            "unreadable": [],
-            "old_words": {},
-            "counts": {"train_takes": {"fall": 3}, "held_out": {}},
-        }
+        worker_result(
+            empty, [], version="v0002", new_labels=["fall"], counts={"train_takes": {"fall": 3}, "held_out": {}}
+        )
     )
     assert (
         dialog.eta_label.text()
