@@ -7,6 +7,8 @@ SILENCE = "_silence_"
 BACKGROUND_NOISE_FOLDER = "_background_noise_"
 COMMAND_WORDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
 DEFAULT_LABELS = (*COMMAND_WORDS, UNKNOWN, SILENCE)
+# Not allowed in a Windows folder name: refused everywhere, so a takes folder can be copied to any system.
+NOT_IN_FOLDER_NAMES = '<>:"|?*'
 
 
 def validate_label(label: str) -> str:
@@ -23,6 +25,11 @@ def validate_label(label: str) -> str:
         raise ValueError(f"label {label!r} cannot start with a dot")
     if any(ord(char) < 32 for char in name):
         raise ValueError(f"label {label!r} contains control characters")
+    if forbidden := "".join(char for char in NOT_IN_FOLDER_NAMES if char in name):
+        raise ValueError(
+            f"label {label!r} contains {forbidden}, which folder names cannot hold on every system; "
+            "use letters, digits, - or _"
+        )
     if name == BACKGROUND_NOISE_FOLDER:  # the loader reads that folder as noise, never as a label
         raise ValueError(f"{name!r} is reserved for noise recordings; record background as {SILENCE}")
     return name

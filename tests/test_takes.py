@@ -114,7 +114,7 @@ def test_a_broken_details_file_is_put_aside_and_the_takes_stay(tmp_path, broken)
     assert TakeStore(tmp_path / "takes").metadata_problem == ""
 
 
-BAD_LABELS = ["", "   ", "../evil", "a/b", "a\\b", "..", ".hidden", "_background_noise_", "a\x01b"]
+BAD_LABELS = ["", "   ", "../evil", "a/b", "a\\b", "..", ".hidden", "_background_noise_", "a\x01b", "what?", "c:x"]
 
 
 @pytest.mark.parametrize("label", BAD_LABELS)
