@@ -26,7 +26,7 @@ from scipy.special import softmax
 from app.frames import Frame, FrameBuilder
 from audio.capture import MicrophoneCapture, SourceEvent, list_input_devices
 from audio.file_source import FileSource
-from audio.io import fit_length
+from audio.io import AudioFileError, fit_length
 from model.checkpoint import load_checkpoint
 from model.classifier import KeywordClassifier
 from model.device import resolve_device
@@ -172,7 +172,10 @@ class RecognitionEngine(QObject):
                 self.stop()
                 return
         except Exception as error:
-            log.exception("starting %s failed", choice)
+            if isinstance(error, AudioFileError):  # the user's file, not the app: the message says all there is
+                log.warning("cannot listen to %s", error)
+            else:
+                log.exception("starting %s failed", choice)
             self.stop()
             self.error.emit(f"Cannot listen to {choice.title}: {error}")
             return

@@ -335,3 +335,15 @@ def test_the_detections_list_says_what_fills_it_until_a_command_is_heard(qtbot):
     for widget in (history, bare):
         widget.addItem("    1.00 s   yes        90%")
     assert history.grab().toImage() == bare.grab().toImage()
+
+
+def test_a_broken_sound_file_is_said_in_the_window_and_logged_in_one_line(
+    qtbot, tmp_path, open_window, tiny_model, caplog
+):
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF\x10\x00\x00\x00WAVEfmt garbage")
+    window = open_window(tiny_model, SourceChoice(file=str(broken)))
+    qtbot.waitUntil(lambda: "Cannot listen to" in window.statusBar().currentMessage(), timeout=10_000)
+    assert "broken.wav: not a readable audio file" in window.statusBar().currentMessage()
+    [logged] = [record for record in caplog.records if "broken.wav" in record.getMessage()]
+    assert logged.levelname == "WARNING" and logged.exc_info is None  # a user's file, not a bug: no traceback
