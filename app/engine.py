@@ -26,13 +26,14 @@ from scipy.special import softmax
 from app.frames import Frame, FrameBuilder
 from audio.capture import MicrophoneCapture, SourceEvent, list_input_devices
 from audio.file_source import FileSource
-from audio.io import AudioFileError, fit_length
+from audio.io import fit_length
 from model.checkpoint import load_checkpoint
 from model.classifier import KeywordClassifier
 from model.device import resolve_device
 from model.recognizer import LiveRecognizer, RecognitionResult, Recognizer
 from model.smoothing import RecognizerConfig
 from model.summary import describe_checkpoint
+from model.user_errors import log_failure
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ class RecognitionEngine(QObject):
             checkpoint = load_checkpoint(path, resolve_device(self.device))
             info, model = describe_checkpoint(checkpoint), checkpoint.model
         except Exception as error:  # a worker must not let anything escape; the window shows it
-            log.exception("loading %s failed", path)
+            log_failure(log, f"loading {path} failed", error)
             self.error.emit(f"Could not load the model: {error}")
             return
         was_listening = self.worker is not None
@@ -126,7 +127,7 @@ class RecognitionEngine(QObject):
                 raise ValueError("no model loaded")
             frame = clip_frame(model, audio)
         except Exception as error:  # a worker must not let anything escape; the window shows it
-            log.exception("looking inside %s failed", title)
+            log_failure(log, f"looking inside {title} failed", error)
             self.error.emit(f"Cannot look inside {title}: {error}")
             return
         self.inspected.emit(frame, title)
@@ -172,10 +173,7 @@ class RecognitionEngine(QObject):
                 self.stop()
                 return
         except Exception as error:
-            if isinstance(error, AudioFileError):  # the user's file, not the app: the message says all there is
-                log.warning("cannot listen to %s", error)
-            else:
-                log.exception("starting %s failed", choice)
+            log_failure(log, f"starting {choice} failed", error)
             self.stop()
             self.error.emit(f"Cannot listen to {choice.title}: {error}")
             return

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from model.adapt import AdaptRequest, Prepared, adapt, prepare, train_summary
 from model.finetune import warm_up_training
+from model.user_errors import log_failure
 from model.versions import VersionStore
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ class FinetuneWorker(QObject):
                 make_current=False,
             )
         except Exception as error:  # a worker never lets anything escape; the dialog shows it
-            log.exception("fine-tuning failed")
+            log_failure(log, "fine-tuning failed", error)
             self.error.emit(f"Fine-tuning failed: {error}")
             return
         self.finished.emit({**outcome.summary(), "version": version.id, "path": str(version.path)})

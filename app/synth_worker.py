@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from audio.synthesis.engines import ENGINE_NAMES
 from audio.synthesis.starter import write_starter_set
+from model.user_errors import log_failure
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ class SynthWorker(QObject):
                 should_stop=self._stop.is_set,
             )
         except Exception as error:  # a worker never lets anything escape; the panel shows it
-            log.exception("synthesizing %r failed", word)
+            log_failure(log, f"synthesizing {word!r} failed", error)
             self.error.emit(f"Could not synthesize {word!r}: {error}")
             return
         self.finished.emit(word, written)

@@ -7,11 +7,9 @@ import logging
 import sys
 from collections.abc import Callable
 
-from audio.io import AudioFileError
-from model.checkpoint import DEFAULT_MODEL_DIR, Checkpoint, CheckpointError, load_checkpoint
+from model.checkpoint import DEFAULT_MODEL_DIR, Checkpoint, load_checkpoint
 from model.device import DEVICE_CHOICES, resolve_device
-
-USER_ERRORS = (ValueError, FileNotFoundError, CheckpointError, AudioFileError)
+from model.user_errors import USER_ERRORS
 
 
 def add_device_option(parser: argparse.ArgumentParser) -> None:

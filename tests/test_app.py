@@ -1,6 +1,7 @@
 """The window opens, shows the model it loaded in a worker, and reports a bad folder or a missing input."""
 
 import json
+import logging
 import os
 import statistics
 import subprocess
@@ -19,12 +20,13 @@ from app.history_list import HistoryList
 from app.live_panel import CLIPPING_TIP, LivePanel
 from app.main import current_model, run_app
 from app.main_window import DEVICE_KEY
-from audio.io import write_wav
+from audio.io import AudioFileError, write_wav
 from cli.trace import main as trace_main
 from model.checkpoint import DEFAULT_MODEL_DIR, load_checkpoint, save_checkpoint
 from model.classifier import KeywordClassifier
 from model.config import ModelConfig
 from model.evaluation import predict_probabilities
+from model.user_errors import log_failure
 from model.versions import INDEX_FILE, VersionStore
 from tests.conftest import STATE_NAMES, builder, clipped_sine, result, tone_clip
 
@@ -77,12 +79,14 @@ def test_window_shows_the_loaded_model(qtbot, tmp_path, open_window):
     assert panel.direction_box.count() == 1
 
 
-def test_bad_model_folder_is_reported_and_the_app_goes_on(qtbot, tmp_path, open_window):
+def test_bad_model_folder_is_reported_and_the_app_goes_on(qtbot, tmp_path, open_window, caplog):
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "config.json").write_text("{")
     window = open_window(tmp_path / "broken")
     qtbot.waitUntil(lambda: "Could not load" in window.statusBar().currentMessage(), timeout=10_000)
     assert "config.json: not valid JSON" in window.statusBar().currentMessage()
+    [logged] = [record for record in caplog.records if "broken failed" in record.getMessage()]
+    assert logged.levelname == "WARNING" and logged.exc_info is None  # the user's folder, not a bug
     window.load_requested.emit(str(tmp_path / "missing"))
     qtbot.waitUntil(lambda: "no such model folder" in window.statusBar().currentMessage(), timeout=10_000)
     window.start_requested.emit(window.choice)  # listening without a model is refused, not a crash
@@ -347,3 +351,16 @@ def test_a_broken_sound_file_is_said_in_the_window_and_logged_in_one_line(
     assert "broken.wav: not a readable audio file" in window.statusBar().currentMessage()
     [logged] = [record for record in caplog.records if "broken.wav" in record.getMessage()]
     assert logged.levelname == "WARNING" and logged.exc_info is None  # a user's file, not a bug: no traceback
+
+
+def test_a_failure_that_is_not_the_users_input_is_logged_with_its_traceback(caplog):
+    log = logging.getLogger("voxgate.test")
+    for error in (AudioFileError("x.wav: no such file"), RuntimeError("a bug")):
+        log_failure(log, "doing it failed", error)
+    told, bug = caplog.records[-2:]
+    assert (told.levelname, told.getMessage(), told.exc_info) == (
+        "WARNING",
+        "doing it failed: x.wav: no such file",
+        None,
+    )
+    assert bug.levelname == "ERROR" and bug.exc_info[1].args == ("a bug",)
