@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.finetune_worker import FinetuneWorker
 from app.hinted_list import HintedList
+from app.screen_fit import fitted
 from audio.config import FeatureConfig
 from audio.io import AudioFileError, read_audio
 from audio.labels import UNKNOWN
@@ -81,7 +82,7 @@ class FinetuneDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Fine-tune on your takes")
-        self.resize(1150, 760)
+        self.resize(fitted(self, 1150, 760))
         self.request, self.versions_root, self.parent_name = request, Path(versions_root), parent_name
         self.result: dict | None = None
         self.running = False

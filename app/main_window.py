@@ -26,6 +26,7 @@ from app.history_list import HistoryList
 from app.live_panel import LivePanel
 from app.predictions_panel import THRESHOLD_BOUNDS, PredictionsPanel
 from app.recorder_panel import RecorderPanel
+from app.screen_fit import fitted
 from app.versions_dialog import VersionsDialog
 from audio import user_dirs
 from audio.takes import TakeStore
@@ -66,7 +67,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.setWindowTitle("VoxGate")
-        self.resize(1600, 1000)
+        self.resize(fitted(self, 1600, 1000))
         self.choice = source or SourceChoice()
         self.autostart = autostart
         self.listening = False

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from app.screen_fit import fitted
 from app.time_text import shown_time
 from model.adapt import old_words_note
 from model.checkpoint import CheckpointError, read_config
@@ -50,7 +51,7 @@ class VersionsDialog(QDialog):
     def __init__(self, versions_root: str | Path, shipped: str | Path, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Model versions")
-        self.resize(980, 360)
+        self.resize(fitted(self, 980, 360))
         self.store = VersionStore(versions_root)
         self.shipped = Path(shipped)
         self.table = QTableWidget(0, 7)

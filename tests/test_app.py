@@ -20,6 +20,7 @@ from app.history_list import HistoryList
 from app.live_panel import CLIPPING_TIP, LivePanel
 from app.main import current_model, run_app
 from app.main_window import DEVICE_KEY
+from app.versions_dialog import VersionsDialog
 from audio.io import AudioFileError, write_wav
 from cli.trace import main as trace_main
 from model.checkpoint import DEFAULT_MODEL_DIR, load_checkpoint, save_checkpoint
@@ -256,6 +257,11 @@ def test_the_window_comes_back_as_it_was_left(qtbot, tmp_path, open_window, deep
     )  # as --screenshot opens it
     qtbot.waitUntil(lambda: fresh.controls.source_box.count() == 3)
     assert fresh.choice.device is None and fresh.tabs.currentIndex() == 0
+    screen = fresh.screen().availableGeometry().size()  # the offscreen screen's 800 x 800, smaller than 1600 x 1000
+    assert fresh.size().toTuple() == (800, 800) == screen.toTuple()  # a first start fits the screen
+    versions = VersionsDialog(str(fresh.data_dir / "models"), str(deep_model), fresh)  # 980 wide where there is room
+    assert versions.width() == 800 and versions.height() <= 800
+    versions.close()
     settings = Path(data) / "window.ini"
     settings.write_text(settings.read_text().replace("tab=1", "tab=one").replace("gate_layer=1", "gate_layer=x"))
     edited = open_window(deep_model, autostart=False, data_dir=data, sd=sound_devices("Laptop mic", "USB mic"))
