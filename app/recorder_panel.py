@@ -199,19 +199,16 @@ class RecorderPanel(QWidget):
         self.speaker_box.setToolTip("who is speaking: it names the takes' files and is kept with each take")
         self.speaker_box.setMaximumWidth(140)
         self.speaker_box.editingFinished.connect(self._speaker_changed)
-        top = QHBoxLayout()
+        top = QHBoxLayout()  # who and what; the ways to add takes go on a row of their own, so both fit a laptop
         top.addWidget(QLabel("Speaker:"))
         top.addWidget(self.speaker_box)
         top.addWidget(QLabel("Label:"))
         top.addWidget(self.label_box, 1)
-        for button in (
-            self.record_button,
-            self.several_button,
-            self.background_button,
-            self.import_button,
-            self.synth_button,
-        ):
-            top.addWidget(button)
+        top.addWidget(self.synth_button)
+        adding = QHBoxLayout()
+        for button in (self.record_button, self.several_button, self.background_button, self.import_button):
+            adding.addWidget(button)
+        adding.addStretch(1)
         self.counts_label = QLabel()
         self.counts_label.setWordWrap(True)
         self.only_label = QCheckBox("only this label")
@@ -253,6 +250,7 @@ class RecorderPanel(QWidget):
         column = QVBoxLayout(self)
         column.setContentsMargins(4, 4, 4, 4)
         column.addLayout(top)
+        column.addLayout(adding)
         column.addLayout(counts_row)
         column.addWidget(self.take_list, 1)
         column.addLayout(buttons)

@@ -622,3 +622,12 @@ def test_a_thumbnail_lights_each_column_from_its_highest_sample_to_its_lowest(qt
     assert lit[1:35, 5].all() and not lit[0, 5]  # the loud column spans the picture
     assert lit[:, 0].sum() == 1 and lit[18, 0]  # a silent column is the middle line
     assert image.pixel(0, 0) == BACKGROUND
+
+
+def test_the_label_box_keeps_room_for_a_word_in_a_laptops_window(qtbot, panel):
+    recorder = panel(speech())
+    recorder.resize(880, 600)  # the tab's width in a 1366-pixel-wide window
+    recorder.show()
+    qtbot.waitExposed(recorder)
+    placeholder = recorder.label_box.lineEdit().placeholderText()
+    assert recorder.label_box.width() > recorder.label_box.fontMetrics().horizontalAdvance(placeholder)
