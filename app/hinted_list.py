@@ -30,3 +30,4 @@ class HintedList(QListWidget):
         area = self.viewport().rect().adjusted(HINT_MARGIN, HINT_MARGIN, -HINT_MARGIN, -HINT_MARGIN)
         flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
         painter.drawText(area, flags, self.hint)
+        painter.end()  # before the paint event returns, as Qt requires of a painter on a widget
