@@ -61,8 +61,8 @@ from audio.takes import DETAILS_NOT_WRITTEN, Take, TakeStore, file_stamp, speake
 
 SEVERAL_TEXT = "Several (Shift+Space)"  # no "…": it opens no dialog, it starts recording
 NO_TAKES_HINT = (
-    "No takes yet. Press Listen, pick a label or type a new word, then Record (Space) and say it, or Several "
-    "(Shift+Space) and say it again and again. Import… adds sound files you have; drop them here too."
+    "No takes yet. Press Listen, pick a label or type a new word and press Enter, then Record (Space) and say it, "
+    "or Several (Shift+Space) and say it again and again. Import… adds sound files you have; drop them here too."
 )
 Worker = TypeVar("Worker", bound=QObject)  # a worker object, moved onto a thread of its own
 
@@ -171,6 +171,9 @@ class RecorderPanel(QWidget):
         self.label_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.label_box.lineEdit().setPlaceholderText("pick a label or type a new word")
         self.label_box.currentTextChanged.connect(self._label_changed)
+        self.label_box.setToolTip("pick a label, or type a word and press Enter; then Space records a take of it")
+        self.label_box.lineEdit().returnPressed.connect(self._label_chosen)
+        self.label_box.activated.connect(lambda _index: self._label_chosen())
         self.record_button = QPushButton("● Record (Space)")
         self.record_button.clicked.connect(self.record)
         self.several_button = QPushButton(SEVERAL_TEXT)
@@ -707,6 +710,13 @@ class RecorderPanel(QWidget):
             return
         self.speaker_box.setText(speaker)
         self.show_message(f"Takes from now on are filed under speaker {speaker}")
+
+    def _label_chosen(self) -> None:
+        """Enter in the label field, or a label picked from its list: the keys go to the takes list, so Space
+        records a take instead of typing a space into the label (a label may hold one: "lights on")."""
+        self.take_list.setFocus()
+        if label := self.current_label().strip():
+            self.message_label.setText(f"Space records a take of {label}, Shift+Space several")
 
     def _label_changed(self, text: str) -> None:
         known = text in self._known_labels  # as of the last refresh: typing reads nothing from disk

@@ -631,3 +631,19 @@ def test_the_label_box_keeps_room_for_a_word_in_a_laptops_window(qtbot, panel):
     qtbot.waitExposed(recorder)
     placeholder = recorder.label_box.lineEdit().placeholderText()
     assert recorder.label_box.width() > recorder.label_box.fontMetrics().horizontalAdvance(placeholder)
+
+
+def test_enter_after_typing_a_label_lets_space_record_a_take_of_it(qtbot, panel):
+    recorder = panel(speech())
+    recorder.show()
+    recorder.activateWindow()  # keys and focus go to the active window only
+    qtbot.waitActive(recorder)
+    field = recorder.label_box.lineEdit()
+    field.setFocus()
+    qtbot.keyClicks(field, "left")
+    qtbot.keyClick(field, Qt.Key.Key_Return)  # in the field, a Space would type a space: labels may hold one
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is recorder.take_list)
+    assert recorder.message_label.text() == "Space records a take of left, Shift+Space several"
+    qtbot.keyClick(recorder.take_list, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: recorder.message_label.text() == "Saved 1 take of left", timeout=5_000)
+    assert recorder.current_label() == "left"
