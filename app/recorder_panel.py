@@ -223,6 +223,7 @@ class RecorderPanel(QWidget):
         self.message_label = QLabel()
         self.message_label.setWordWrap(True)
         self.take_list = HintedList()
+        self.speaker_box.returnPressed.connect(lambda: self.take_list.setFocus())  # as Enter in Label: Space records
         self.take_list.setIconSize(QSize(120, 36))
         self.take_list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)  # Shift / Ctrl-click
         self.take_list.itemDoubleClicked.connect(lambda _item: self.play_selected())

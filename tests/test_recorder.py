@@ -633,7 +633,7 @@ def test_the_label_box_keeps_room_for_a_word_in_a_laptops_window(qtbot, panel):
     assert recorder.label_box.width() > recorder.label_box.fontMetrics().horizontalAdvance(placeholder)
 
 
-def test_enter_after_typing_a_label_lets_space_record_a_take_of_it(qtbot, panel):
+def test_enter_after_typing_a_label_or_a_speaker_lets_space_record(qtbot, panel):
     recorder = panel(speech())
     recorder.show()
     recorder.activateWindow()  # keys and focus go to the active window only
@@ -647,3 +647,8 @@ def test_enter_after_typing_a_label_lets_space_record_a_take_of_it(qtbot, panel)
     qtbot.keyClick(recorder.take_list, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: recorder.message_label.text() == "Saved 1 take of left", timeout=5_000)
     assert recorder.current_label() == "left"
+    recorder.speaker_box.setFocus()
+    qtbot.keyClicks(recorder.speaker_box, " Ada")
+    qtbot.keyClick(recorder.speaker_box, Qt.Key.Key_Return)  # the speaker's name too: Enter, then Space records
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is recorder.take_list)
+    assert recorder.store.speaker == "me-ada"
