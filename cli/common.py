@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Callable
 
+from audio.dataset import Clip
 from model.checkpoint import DEFAULT_MODEL_DIR, Checkpoint, load_checkpoint
 from model.device import DEVICE_CHOICES, resolve_device
 from model.user_errors import USER_ERRORS
@@ -27,6 +28,17 @@ def add_model_option(parser: argparse.ArgumentParser) -> None:
         default=str(DEFAULT_MODEL_DIR),
         help="model folder (model.safetensors + config.json; default: the shipped model)",
     )
+
+
+def in_split(clips: list[Clip], split: str, where: str) -> list[Clip]:
+    """The clips of `split` ("all": every one). Raises ValueError when none is in it, naming the splits there are:
+    a folder without list files splits by speaker, and a small one can leave a split empty."""
+    chosen = [clip for clip in clips if split in ("all", clip.split)]
+    if not chosen:
+        found = sorted({clip.split for clip in clips})
+        there = f"; it has {' and '.join(found)} clips, and --split all takes every one" if found else ""
+        raise ValueError(f"no clips for the model's labels in {where} (split: {split}){there}")
+    return chosen
 
 
 def load_model_from(args: argparse.Namespace) -> Checkpoint:

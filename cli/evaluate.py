@@ -14,7 +14,7 @@ import torch
 
 from audio.dataset import SPLITS, load_clips, scan_folder
 from audio.perturb import overdrive
-from cli.common import add_device_option, add_model_option, load_model_from, run_command
+from cli.common import add_device_option, add_model_option, in_split, load_model_from, run_command
 from model.evaluation import evaluate
 
 
@@ -55,9 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     model = load_model_from(args).model
-    clips = [c for root in args.data for c in scan_folder(root, model.labels) if args.split in ("all", c.split)]
-    if not clips:
-        raise ValueError(f"no clips for the model's labels in {', '.join(args.data)} (split: {args.split})")
+    scanned = [clip for root in args.data for clip in scan_folder(root, model.labels)]
+    clips = in_split(scanned, args.split, ", ".join(args.data))
     loaded = load_clips(clips, model.labels, model.config.features)
     if args.clip_db is not None:
         drive = torch.full((len(loaded),), args.clip_db)

@@ -19,7 +19,7 @@ import numpy as np
 from audio.dataset import SPLITS, load_clips, scan_folder
 from audio.io import AudioFileError, read_audio, write_wav
 from audio.labels import SILENCE, UNKNOWN
-from cli.common import add_device_option, add_model_option, load_model_from, run_command
+from cli.common import add_device_option, add_model_option, in_split, load_model_from, run_command
 from model.device import torch_threads
 from model.recognizer import Recognizer
 from model.smoothing import RecognizerConfig
@@ -79,9 +79,8 @@ def read_noise(folder: str | None, sample_rate: int) -> list[np.ndarray]:
 def run(args: argparse.Namespace) -> int:
     model = load_model_from(args).model
     features = model.config.features
-    found = [c for c in scan_folder(args.data, model.labels) if args.split in ("all", c.split) and c.label != SILENCE]
-    if not found:
-        raise ValueError(f"no clips for the model's labels in {args.data} (split: {args.split})")
+    words = [clip for clip in scan_folder(args.data, model.labels) if clip.label != SILENCE]
+    found = in_split(words, args.split, args.data)
     clips = load_clips(found, model.labels, features)
     labelled = [
         (audio, clips.labels[target], clips.labels[target] != UNKNOWN)

@@ -132,6 +132,18 @@ def test_user_errors_are_one_line(tmp_path, capsys):
     assert "augmentation setting 'loud=1'" in capsys.readouterr().err
 
 
+def test_an_empty_split_names_the_splits_there_are(trained, tmp_path, capsys):
+    write_wav(tmp_path / "rise" / "a_nohash_0.wav", tone_clip("rise", 0))
+    write_wav(tmp_path / "rise" / "b_nohash_0.wav", tone_clip("rise", 1))
+    (tmp_path / "validation_list.txt").write_text("rise/b_nohash_0.wav\n")  # and no test clip
+    for command in ("eval", "stream-eval"):
+        args = [command, "--model", str(trained), "--data", str(tmp_path), "--split", "test", "--device", "cpu"]
+        assert main(args) == 2
+        assert capsys.readouterr().err.endswith(
+            "(split: test); it has train and validation clips, and --split all takes every one\n"
+        )
+
+
 def test_accuracy_by_speaker_groups_on_the_nohash_prefix_largest_first():
     paths = [
         "yes/flite-rms_nohash_a.wav",
