@@ -34,6 +34,7 @@ from audio.user_dirs import models_dir, starter_dir, takes_dir, window_settings
 from model.adapt import AdaptRequest
 from model.checkpoint import DEFAULT_MODEL_DIR
 from model.smoothing import RecognizerConfig
+from model.versions import parent_name
 
 FILE_KEY, DEVICE_KEY = "file:", "device:"  # picker keys: a prefix and a path or a device name
 Number = TypeVar("Number", int, float)
@@ -283,7 +284,7 @@ class MainWindow(QMainWindow):
         )
         for old in self.findChildren(FinetuneDialog):  # one at a time: an old one stops and goes
             old.release()
-        dialog = FinetuneDialog(request, models_dir(self.data_dir), self.model_info["name"], summary, self)
+        dialog = FinetuneDialog(request, models_dir(self.data_dir), parent_name(self.model_info["path"]), summary, self)
         dialog.model_chosen.connect(self.open_model)
         dialog.running_changed.connect(self._pause_live)
         dialog.play_requested.connect(self.play_requested.emit)

@@ -24,9 +24,7 @@ from app.screen_fit import fitted
 from app.time_text import shown_time
 from model.adapt import old_words_note
 from model.checkpoint import CheckpointError, read_config
-from model.versions import VersionStore, export_model
-
-SHIPPED = "shipped"
+from model.versions import SHIPPED, VersionStore, export_model
 
 
 def _percent(figures: dict) -> str:

@@ -35,7 +35,7 @@ from model.adapt import (
 )
 from model.checkpoint import DEFAULT_MODEL_DIR
 from model.finetune import FinetuneConfig
-from model.versions import VersionStore, save_finetuned
+from model.versions import VersionStore, parent_name, save_finetuned
 
 MISHEARD_SHOWN = 10  # wrong takes the text output names; --json has them all
 
@@ -255,7 +255,7 @@ def run(args: argparse.Namespace) -> int:
     bar.close()
     summary = train_summary(request, outcome)
     if versions is not None:
-        version = versions.add(outcome.model, str(request.base), outcome.before, outcome.after, summary)
+        version = versions.add(outcome.model, parent_name(request.base), outcome.before, outcome.after, summary)
         out, version_id = version.path, version.id
     else:
         out = save_finetuned(outcome.model, args.out, str(request.base), outcome.before, outcome.after, summary)

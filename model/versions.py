@@ -19,10 +19,18 @@ from datetime import datetime
 from pathlib import Path
 
 from audio.atomic import read_json, remove_temp_files, write_json_atomically
-from model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from model.checkpoint import DEFAULT_MODEL_DIR, CheckpointError, load_checkpoint, save_checkpoint
 from model.classifier import KeywordClassifier
 
 INDEX_FILE = "index.json"
+SHIPPED = "shipped"  # how the versions name the model in assets/, which is not one of them
+
+
+def parent_name(model_folder: str | os.PathLike, shipped: str | os.PathLike = DEFAULT_MODEL_DIR) -> str:
+    """What a version made from `model_folder` records as its parent: SHIPPED for the shipped model, else the
+    folder's name (a version's id, for a version)."""
+    folder = Path(model_folder)
+    return SHIPPED if folder.resolve() == Path(shipped).resolve() else folder.name
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from model.adapt import (
     unreadable_note,
     weak_labels,
 )
-from model.checkpoint import CheckpointError, load_checkpoint
+from model.checkpoint import DEFAULT_MODEL_DIR, CheckpointError, load_checkpoint
 from model.classifier import KeywordClassifier
 from model.config import ModelConfig
 from model.device import torch_threads
@@ -57,7 +57,7 @@ from model.finetune import (
     take_repeats,
 )
 from model.grow import grow_labels
-from model.versions import INDEX_FILE, VersionStore, export_model
+from model.versions import INDEX_FILE, VersionStore, export_model, parent_name
 from tests.conftest import TONE_WORDS, tone_clip, tone_word
 
 QUICK = FinetuneConfig(epochs=3, batch_size=16, learning_rate=1e-2, freeze_layers=0, user_repeats=2)
@@ -373,6 +373,13 @@ def test_a_version_is_exported_whole_and_never_over_another(qtbot, tiny_model, t
     with pytest.raises(CheckpointError):
         export_model(broken, tmp_path / "usb")
     assert sorted(path.name for path in (tmp_path / "usb").iterdir()) == ["voxgate-v0001"]  # nothing half-copied
+
+
+def test_a_version_names_its_parent_the_shipped_model_or_a_version(tmp_path):
+    assert parent_name(DEFAULT_MODEL_DIR) == "shipped"
+    assert parent_name(DEFAULT_MODEL_DIR.parent / ".." / "models" / "default") == "shipped"  # however it is written
+    assert parent_name(tmp_path / "models" / "v0003") == "v0003"
+    assert parent_name(tmp_path / "default") == "default"  # another folder of that name is not the shipped model
 
 
 def test_versions_list_the_old_words_check(qtbot, tiny_model, tmp_path):
@@ -789,6 +796,7 @@ def test_dialog_fine_tunes_cancels_and_switches_versions(qtbot, tmp_path, open_w
     weak = [dialog.table.item(row, 0).text() for row in range(1, 5) if dialog.table.item(row, 3).text() != "100.0%"]
     assert (dialog.advice.text() == "") == (weak == []) and all(f"{label} (" in dialog.advice.text() for label in weak)
     assert "Saved as version v0001" in dialog.eta_label.text()
+    assert VersionStore(tmp_path / "data" / "models").get("v0001").parent == Path(tiny_model).name
     dialog.use_button.click()
     qtbot.waitUntil(lambda: "v0001" in window.model_label.text(), timeout=10_000)
     assert "dip" in window.labels_label.text()
