@@ -108,9 +108,9 @@ class FinetuneDialog(QDialog):
     def _build(self, summary: str) -> None:
         material, settings = self.request.material, self.request.finetune
         self.about = QLabel(
-            f"{summary}<br>Starts from <b>{self.parent_name}</b>. Mixed in so old words are not forgotten: "
-            f"{material.per_word} synthesized clips of each base command, {material.unknown} other words for "
-            f"_unknown_ and {material.silence} background clips, all augmented. Each of your takes is seen "
+            f"{summary}<br>Starts from the model in use, <b>{self.parent_name}</b>. Mixed in so old words are not "
+            f"forgotten: {material.per_word} synthesized clips of each base command, {material.unknown} other words "
+            f"for _unknown_ and {material.silence} background clips, all augmented. Each of your takes is seen "
             f"{settings.user_repeats} times an epoch; a word with more than {settings.full_takes} takes shares "
             f"those places, so more takes do not make fine-tuning longer. {HELD_OUT_FRACTION:.0%} of each word's "
             f"takes (with {HELD_OUT_MIN_TAKES} or more) are held out for the comparison."

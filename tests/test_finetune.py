@@ -772,6 +772,7 @@ def test_dialog_fine_tunes_cancels_and_switches_versions(qtbot, tmp_path, open_w
     dialog = window.open_finetune()
     assert "seen 20 times an epoch; a word with more than 5 takes shares those places" in dialog.about.text()
     assert "20% of each word's takes (with 5 or more) are held out" in dialog.about.text()
+    assert f"Starts from the model in use, <b>{Path(tiny_model).name}</b>. Mixed in" in dialog.about.text()
     assert dialog.request.device == "auto"  # the request the app builds, with the tests' takes and quick settings
     dialog.request = replace(dialog.request, data=(takes,), finetune=QUICK, material=NO_SPEECH)
     dialog.epochs.setValue(20)
