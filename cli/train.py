@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 import torch
 
 from audio.augment import AugmentConfig, Augmenter, load_noise_bank
-from audio.dataset import discover_labels, load_splits
+from audio.dataset import LIST_FILES, ClipSet, discover_labels, load_splits, speaker_of
 from audio.labels import DEFAULT_LABELS
 from cli.common import add_device_option, run_command
 from model.checkpoint import load_checkpoint, save_checkpoint
@@ -97,6 +98,31 @@ def parse_labels(text: str, data: list[str]) -> tuple[str, ...]:
     return tuple(label.strip() for label in text.split(",") if label.strip())
 
 
+def require_training_clips(splits: dict[str, ClipSet], roots: list[str]) -> None:
+    """Raises ValueError when no clip is left to train on, saying why when the split took them all: a folder of one
+    person's recordings (the app's takes, say) holds a single speaker, who lands in one split."""
+    if len(splits["train"]):
+        return
+    held = {split: clips for split, clips in splits.items() if len(clips)}
+    if not held:
+        raise ValueError("no training clips: check the data folders and labels")
+    where = f"no training clips: all {sum(map(len, held.values()))} fell in the {' and '.join(held)} split"
+    if any((Path(root) / name).is_file() for root in roots for name in LIST_FILES.values()):
+        raise ValueError(f"{where}, as {' and '.join(LIST_FILES.values())} name them: leave some out of those lists")
+    speakers = sorted({speaker_of(Path(path)) for clips in held.values() for path in clips.paths})
+    shown = ", ".join(speakers[:5]) + (f" and {len(speakers) - 5} more" if len(speakers) > 5 else "")
+    who = (
+        f"its one speaker ({shown}) landed"
+        if len(speakers) == 1
+        else f"its {len(speakers)} speakers ({shown}) all landed"
+    )
+    raise ValueError(
+        f"{where}. Without {' or '.join(LIST_FILES.values())} a folder is split by speaker (the file name's part "
+        f"before _nohash_), and {who} there: name the held-out clips in those files, or add recordings of more "
+        "speakers"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     torch.manual_seed(args.seed)
@@ -123,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
     )
     for split, clips in splits.items():
         print(f"{split}: {len(clips)} clips {clips.counts()}")
+    require_training_clips(splits, args.data)
     model = KeywordClassifier(config).to(device)
     noise = load_noise_bank(args.noise, config.features.sample_rate)
     augmenter = Augmenter(augment_config, model.frontend, noise).to(device)

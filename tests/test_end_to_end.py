@@ -144,6 +144,18 @@ def test_an_empty_split_names_the_splits_there_are(trained, tmp_path, capsys):
         )
 
 
+def test_one_speakers_folder_that_the_split_leaves_untrained_says_why(tmp_path, capsys):
+    names = [f"{word}/me_nohash_{take}.wav" for word in ("rise", "fall") for take in range(2)]
+    for name in names:  # one person's takes, as the app records them: "me" lands in the test split
+        write_wav(tmp_path / "takes" / name, tone_clip(name.split("/")[0], len(name)))
+    assert train(tmp_path / "takes", tmp_path / "out") == 2
+    error = capsys.readouterr().err
+    assert "no training clips: all 4 fell in the test split" in error and "its one speaker (me) landed there" in error
+    (tmp_path / "takes" / "testing_list.txt").write_text("\n".join(names))
+    assert train(tmp_path / "takes", tmp_path / "out") == 2
+    assert "leave some out of those lists" in capsys.readouterr().err
+
+
 def test_accuracy_by_speaker_groups_on_the_nohash_prefix_largest_first():
     paths = [
         "yes/flite-rms_nohash_a.wav",
