@@ -717,7 +717,7 @@ class RecorderPanel(QWidget):
         records a take instead of typing a space into the label (a label may hold one: "lights on")."""
         self.take_list.setFocus()
         if label := self.current_label().strip():
-            self.message_label.setText(f"Space records a take of {label}, Shift+Space several")
+            self.show_message(f"Space records a take of {label}, Shift+Space several")
 
     def _label_changed(self, text: str) -> None:
         known = text in self._known_labels  # as of the last refresh: typing reads nothing from disk
