@@ -2,7 +2,8 @@
 
 `Augmenter` chains, each item with its own probability and parameters drawn from the
 caller's generator: speed, pitch, room, time shift, background noise, gain, clipping (waveform),
-vocal tract length perturbation (power spectrum), SpecAugment masks (features). The
+vocal tract length perturbation and a microphone's colouring (power spectrum), SpecAugment masks
+(features). The
 signal processing lives in `audio.perturb`; this module draws parameters and batches.
 """
 
@@ -37,7 +38,9 @@ class AugmentConfig:
     (p 0.3), shift up to +-0.1 s (p 0.5), noise at -5..25 dB SNR (p 0.8), gain -12..+6 dB (p 0.5), VTLP alpha
     0.85-1.15 with the 4.8 kHz boundary of Jaitly & Hinton (p 0.5), SpecAugment (p 0.5)
     with 2 time masks of up to 10 frames and 2 cepstral masks of up to 4 coefficients.
-    Clipping (a microphone set too hot: peak driven 3-18 dB over full scale) is off unless asked for.
+    Clipping (a microphone set too hot: peak driven 3-18 dB over full scale) is off unless asked for,
+    as is EQ: a smooth random gain over frequency of up to `eq_peak_db` (`eq_terms` cosines over the
+    mel scale), the colouring of another microphone, room or session.
     """
 
     speed_prob: float = 0.5
@@ -59,6 +62,9 @@ class AugmentConfig:
     vtlp_prob: float = 0.5
     vtlp_alpha_range: Range = (0.85, 1.15)
     vtlp_boundary_hz: float = 4800.0
+    eq_prob: float = 0.0
+    eq_peak_db: float = 8.0
+    eq_terms: int = 4
     specaugment_prob: float = 0.5
     time_masks: int = 2
     time_mask_frames: int = 10
@@ -82,7 +88,15 @@ class AugmentConfig:
         for name, value in positive.items():
             if value <= 0:
                 raise ValueError(f"{name} must be positive, got {value}")
-        counts = ("shift_seconds", "time_masks", "time_mask_frames", "cepstral_masks", "cepstral_mask_width")
+        counts = (
+            "shift_seconds",
+            "eq_peak_db",
+            "eq_terms",
+            "time_masks",
+            "time_mask_frames",
+            "cepstral_masks",
+            "cepstral_mask_width",
+        )
         for name in counts:
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
@@ -210,6 +224,8 @@ class Augmenter(nn.Module):
         power = self.frontend.power_spectrum(x)  # (batch, frames, bins)
         if c.vtlp_prob > 0:
             power = self.vtlp(power, generator)
+        if c.eq_prob > 0:
+            power = self.equalize(power, generator)
         features = self.frontend.cepstra(power)  # (batch, frames, n_mfcc)
         if c.specaugment_prob > 0:
             features = self.specaugment(features, generator)
@@ -283,6 +299,14 @@ class Augmenter(nn.Module):
         alpha = draw(c.vtlp_alpha_range, batch, g, power.device)
         alpha = torch.where(self.chosen(c.vtlp_prob, batch, g, power.device), alpha, 1.0)
         return perturb.warp_frequencies(power, alpha, self.frontend.config.sample_rate, c.vtlp_boundary_hz)
+
+    def equalize(self, power: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        c, batch = self.config, power.shape[0]
+        coefficients = torch.rand(batch, c.eq_terms, generator=g, device=power.device) * 2 - 1
+        peak = draw((0.0, c.eq_peak_db), batch, g, power.device)
+        peak = torch.where(self.chosen(c.eq_prob, batch, g, power.device), peak, 0.0)
+        curves = perturb.smooth_curves(coefficients, peak, self.frontend.config.sample_rate, power.shape[-1])
+        return perturb.equalize(power, curves)
 
     def specaugment(self, features: torch.Tensor, g: torch.Generator) -> torch.Tensor:
         c = self.config

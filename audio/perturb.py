@@ -241,6 +241,25 @@ def warp_frequencies(power: torch.Tensor, alpha: torch.Tensor, sample_rate: int,
     return torch.lerp(below_bin, above_bin, weight)
 
 
+def equalize(power: torch.Tensor, curve_db: torch.Tensor) -> torch.Tensor:
+    """Filter (batch, frames, bins) power spectra through a gain of `curve_db` (batch, bins) dB per bin."""
+    return power * (10.0 ** (curve_db / 10.0))[:, None, :]
+
+
+def smooth_curves(coefficients: torch.Tensor, peak_db: torch.Tensor, sample_rate: int, bins: int) -> torch.Tensor:
+    """Smooth random gain curves (batch, bins) in dB, as microphones and rooms colour a voice.
+
+    Each is a sum of cosines over the mel scale, cos(pi k m), k = 1 .. terms, m the bin's mel position
+    in [0, 1], weighted by `coefficients` (batch, terms) and scaled so that its largest gain is
+    `peak_db` (batch,) dB; 0 dB leaves the spectrum as it is.
+    """
+    hz = torch.linspace(0.0, sample_rate / 2, bins, device=coefficients.device, dtype=coefficients.dtype)
+    mel = torch.log1p(hz / 700.0) / math.log1p(sample_rate / 2 / 700.0)  # (bins,) in [0, 1]
+    k = torch.arange(1, coefficients.shape[1] + 1, device=coefficients.device, dtype=coefficients.dtype)
+    shape = coefficients @ torch.cos(torch.pi * k[:, None] * mel[None, :])  # (batch, bins)
+    return shape * (peak_db / shape.abs().amax(dim=1).clamp(min=1e-6))[:, None]
+
+
 def span_mask(starts: torch.Tensor, widths: torch.Tensor, size: int) -> torch.Tensor:
     """(batch, masks) starts and widths -> (batch, size) True inside any span."""
     position = torch.arange(size, device=starts.device)[None, None, :]  # (1, 1, size)

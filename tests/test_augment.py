@@ -200,6 +200,40 @@ def test_vtlp_keeps_band_edges(frontend):
     assert torch.allclose(warped[:, :, 0], power[:, :, 0]) and torch.allclose(warped[:, :, -1], power[:, :, -1])
 
 
+def test_smooth_curves_peak_at_the_drawn_gain_and_zero_is_flat():
+    bins = CONFIG.n_fft // 2 + 1
+    coefficients = torch.rand(3, 4, generator=generator()) * 2 - 1
+    curves = perturb.smooth_curves(coefficients, torch.tensor([0.0, 6.0, 12.0]), RATE, bins)
+    assert curves.shape == (3, bins)
+    assert torch.equal(curves[0], torch.zeros(bins))
+    assert curves[1:].abs().amax(dim=1).tolist() == pytest.approx([6.0, 12.0])
+
+
+def test_equalize_scales_each_bin_by_its_gain(frontend):
+    power = frontend.power_spectrum(tone_burst(1000.0, 0.2, 0.6, batch=2))
+    curves = torch.zeros(2, power.shape[-1])
+    curves[1] = 10.0
+    filtered = perturb.equalize(power, curves)
+    assert torch.equal(filtered[0], power[0])
+    assert torch.allclose(filtered[1], 10.0 * power[1])
+
+
+def test_eq_stage_colours_every_frame_alike_within_the_peak(frontend):
+    """A channel, not a change of sound: each mel band moves by about the same dB in every frame (the gain
+    varies a little inside a band, whose bins each frame fills differently), by at most the peak gain.
+    With as many coefficients as mel bands the cepstra give the mel bands back."""
+    noise = torch.randn(4, SAMPLES, generator=generator(1)) * 0.1  # flat spectrum: no band near the floor
+    config = only("eq", eq_peak_db=8.0)
+    filtered = Augmenter(config, frontend)(noise, generator())
+    to_mel_db = frontend.dct.T  # orthonormal and square here
+    moved = filtered @ to_mel_db - frontend(noise) @ to_mel_db  # (batch, frames, mel bands)
+    peaks = moved.abs().amax(dim=(1, 2))
+    assert (peaks > 0.1).all() and (peaks <= config.eq_peak_db + 1e-3).all()
+    across_frames = (moved - moved.mean(dim=1, keepdim=True)).abs()
+    assert (across_frames.amax(dim=(1, 2)) < 0.2 * peaks).all()
+    assert (across_frames.mean(dim=(1, 2)) < 0.03 * peaks).all()
+
+
 def test_specaugment_masks_time_and_cepstra(words, frontend):
     features = frontend(words)
     masked = Augmenter(only("specaugment"), frontend)(words, generator())
