@@ -3,8 +3,7 @@
 `Augmenter` chains, each item with its own probability and parameters drawn from the
 caller's generator: speed, pitch, room, time shift, background noise, gain, clipping (waveform),
 vocal tract length perturbation and a microphone's colouring (power spectrum), SpecAugment masks
-(features). The
-signal processing lives in `audio.perturb`; this module draws parameters and batches.
+(features). The signal processing lives in `audio.perturb`; this module draws parameters and batches.
 """
 
 from __future__ import annotations

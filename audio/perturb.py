@@ -254,7 +254,7 @@ def smooth_curves(coefficients: torch.Tensor, peak_db: torch.Tensor, sample_rate
     `peak_db` (batch,) dB; 0 dB leaves the spectrum as it is.
     """
     hz = torch.linspace(0.0, sample_rate / 2, bins, device=coefficients.device, dtype=coefficients.dtype)
-    mel = torch.log1p(hz / 700.0) / math.log1p(sample_rate / 2 / 700.0)  # (bins,) in [0, 1]
+    mel = torch.log1p(hz / 700.0) / math.log1p(sample_rate / 2 / 700.0)  # (bins,) in [0, 1], HTK's mel
     k = torch.arange(1, coefficients.shape[1] + 1, device=coefficients.device, dtype=coefficients.dtype)
     shape = coefficients @ torch.cos(torch.pi * k[:, None] * mel[None, :])  # (batch, bins)
     return shape * (peak_db / shape.abs().amax(dim=1).clamp(min=1e-6))[:, None]
